@@ -1,0 +1,145 @@
+# hashwatch - top-level Makefile.  Settings live in config.mk.
+#
+# Source layout decides what goes where, so that a new file needs no edit
+# here:  util/*.c, models/*.c, hashdb/*.c -> static libraries;
+# daemon/cli/*.c -> hashwatch; daemon/scanner/*.c -> hashwatchd;
+# daemon/uplink/*.c -> hashwatch-uplink; receiver/*.c -> hashwatch-receiver;
+# models/opencv/*.cpp -> hashwatch-opencv.so (optional module);
+# tests/unit/test_*.c -> one test program each; tests/bench/bench_*.c ->
+# one benchmark program each; tests/fuzz/fuzz_*.c -> libFuzzer targets.
+
+include config.mk
+
+UTIL_SRC = $(wildcard util/*.c)
+MODELS_SRC = $(wildcard models/*.c)
+DB_SRC = $(wildcard hashdb/*.c)
+CLI_SRC = $(wildcard daemon/cli/*.c)
+SCANNER_SRC = $(wildcard daemon/scanner/*.c)
+UPLINK_SRC = $(wildcard daemon/uplink/*.c)
+RECEIVER_SRC = $(wildcard receiver/*.c)
+CV_SRC = $(wildcard models/opencv/*.cpp)
+TEST_SRC = $(wildcard tests/unit/test_*.c)
+BENCH_SRC = $(wildcard tests/bench/bench_*.c)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBUTIL = $(BUILD)/libhwutil.a
+LIBMODELS = $(BUILD)/libhwmodels.a
+LIBDB = $(BUILD)/libhwdb.a
+# Order matters for static linking: users before providers.
+CORELIBS = $(LIBDB) $(LIBMODELS) $(LIBUTIL)
+
+PROGRAMS = $(BUILD)/hashwatch
+ifneq ($(SCANNER_SRC),)
+PROGRAMS += $(BUILD)/hashwatchd
+endif
+ifneq ($(UPLINK_SRC),)
+PROGRAMS += $(BUILD)/hashwatch-uplink
+endif
+ifneq ($(RECEIVER_SRC),)
+PROGRAMS += $(BUILD)/hashwatch-receiver
+endif
+CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
+TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps test check check-san bench fuzz install clean tests-build demo
+all: $(PROGRAMS) $(CVMODULE)
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIBUTIL): $(call obj,$(UTIL_SRC))
+	@rm -f $@; $(AR) rcs $@ $^
+$(LIBMODELS): $(call obj,$(MODELS_SRC))
+	@rm -f $@; $(AR) rcs $@ $^
+$(LIBDB): $(call obj,$(DB_SRC))
+	@rm -f $@; $(AR) rcs $@ $(if $^,$^,)
+
+$(BUILD)/hashwatch: $(call obj,$(CLI_SRC)) $(CORELIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_ALL)) -ldl -lm
+$(BUILD)/hashwatchd: $(call obj,$(SCANNER_SRC)) $(CORELIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_DAEMON)) -ldl -lm
+$(BUILD)/hashwatch-uplink: $(call obj,$(UPLINK_SRC)) $(LIBUTIL)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_UPLINK)) -lm
+$(BUILD)/hashwatch-receiver: $(call obj,$(RECEIVER_SRC)) $(LIBUTIL)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_RECEIVER)) -lm
+
+# The optional OpenCV module: never linked into the programs, dlopen()ed.
+$(CVMODULE): $(CV_SRC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX     $@")
+	$(Q)$(CXX) $(CXXFLAGS_ALL) -shared -Wl,--as-needed -o $@ $^ \
+		$(call pc_libs,opencv4)
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
+		$(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
+
+$(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
+		$(call pc_libs,$(PC_ALL) libjpeg) -ldl -lm
+
+tests-build: all $(TESTS) $(BENCHES)
+
+# One test command for people and CI.
+check: tests-build
+	BUILD=$(BUILD) tests/run.sh
+
+# The README's test command (and CI's): install what is missing, build
+# warning-free, run the suite, then run it again under the sanitizers.
+test: deps
+	$(MAKE) WERROR=1 check
+	$(MAKE) WERROR=1 check-san
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+check-san:
+	$(MAKE) SAN=1 check
+
+bench: all $(BENCHES)
+	BUILD=$(BUILD) tests/bench/run.sh
+
+FUZZTIME ?= 10
+fuzz:
+	BUILD=$(BUILD) CLANG=$(CLANG) FUZZTIME=$(FUZZTIME) tests/fuzz/run.sh
+
+deps:
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "all build and test dependencies are installed"; fi
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR)
+	install -m 0755 $(BUILD)/hashwatch $(DESTDIR)$(BINDIR)/
+	for p in hashwatchd hashwatch-uplink hashwatch-receiver; do \
+		[ ! -f $(BUILD)/$$p ] || install -m 0755 $(BUILD)/$$p $(DESTDIR)$(SBINDIR)/; done
+	$(if $(CVMODULE),install -m 0644 $(CVMODULE) $(DESTDIR)$(PKGLIBDIR)/)
+	for s in 1 5 8; do for m in packaging/man/*.$$s; do [ -f "$$m" ] || continue; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done; done
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
