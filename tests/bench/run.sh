@@ -1,0 +1,26 @@
+#!/bin/bash
+# tests/bench/run.sh - `make bench`: make the real-photo corpus manifest
+# (../shared/bench/corpus.sh, 87 wallpapers from Debian packages; needs root
+# the first time to install them), then run every benchmark program.  Each
+# program prints its figures as ratios against a baseline it measures in
+# the same run, because the machines are shared and noisy.
+set -u
+BUILD=${BUILD:-build}
+export BUILD
+shared=${HASHWATCH_SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}
+manifest=$BUILD/bench/corpus.txt
+mkdir -p "$BUILD/bench"
+if [ ! -s "$manifest" ]; then
+	if ! sh "$shared/bench/corpus.sh" "$manifest"; then
+		echo "bench: could not build the corpus manifest (see above); image benchmarks will SKIP"
+		rm -f "$manifest"
+	fi
+fi
+export HASHWATCH_CORPUS=$manifest
+rc=0
+for b in "$BUILD"/bench/bench_*; do
+	[ -x "$b" ] || continue
+	echo "=== $(basename "$b")"
+	"$b" || rc=1
+done
+exit $rc
