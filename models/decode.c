@@ -1,31 +1,386 @@
-/* decode.c - placeholder until the libvips decoder front lands. */
+/* decode.c - the decoder front: sniff the format from the bytes, refuse
+ * what is not allow-listed or too large from the header alone, then run a
+ * short libvips pipeline (load, optional shrink, drop alpha, to 8-bit RGB
+ * or grey) and pull its pixels into a tightly packed hw_image in the
+ * calling thread, strip by strip, so that no worker thread is started and
+ * memory stays bounded by the output size.
+ */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <vips/vips.h>
 
 #include "decode.h"
 
+/* Rows pulled through the pipeline per request: small enough to keep the
+ * intermediate buffers in cache, large enough to amortise the per-request
+ * cost. */
+#define STRIP_ROWS 16
+
+typedef int (*load_fn)(void *buf, size_t len, VipsImage **out, ...);
+
+struct format {
+	const char *loader; /* class name vips_foreign_find_load_buffer gives */
+	const char *base;   /* base class, unblocked by decode_init */
+	const char *name;   /* decode_info.format */
+	load_fn load;
+};
+
+/* The allow-list.  Everything else under VipsForeignLoad (SVG, PDF,
+ * ImageMagick, Matlab, FITS, ...) is blocked by decode_init and refused
+ * here again by name, in case a caller skipped decode_init. */
+static const struct format formats[] = {
+	{ "VipsForeignLoadJpegBuffer", "VipsForeignLoadJpeg", "jpeg", vips_jpegload_buffer },
+	{ "VipsForeignLoadPngBuffer", "VipsForeignLoadPng", "png", vips_pngload_buffer },
+	{ "VipsForeignLoadWebpBuffer", "VipsForeignLoadWebp", "webp", vips_webpload_buffer },
+	{ "VipsForeignLoadNsgifBuffer", "VipsForeignLoadNsgif", "gif", vips_gifload_buffer },
+	{ "VipsForeignLoadTiffBuffer", "VipsForeignLoadTiff", "tiff", vips_tiffload_buffer },
+	{ "VipsForeignLoadHeifBuffer", "VipsForeignLoadHeif", "heif", vips_heifload_buffer },
+};
+
+/* libvips reports loader warnings (libpng, libtiff, EXIF oddities) with
+ * g_warning in the "VIPS" domain; library code must not print, and every
+ * failure that matters comes back as an error anyway. */
+static void quiet_log(const gchar *domain, GLogLevelFlags level,
+		      const gchar *message, gpointer data)
+{
+	(void)domain;
+	(void)level;
+	(void)message;
+	(void)data;
+}
+
 int decode_init(const char *argv0)
 {
-	(void)argv0;
+	static bool done;
+
+	if (done)
+		return 0;
+	if (VIPS_INIT(argv0 ? argv0 : "hashwatch") != 0)
+		return -EIO;
+	g_log_set_handler("VIPS",
+			  G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE |
+				  G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG,
+			  quiet_log, NULL);
+	/* Each file is decoded once: caching operations only holds memory. */
+	vips_cache_set_max(0);
+	/* Pixels are pulled in the calling thread (see read_pixels), and a
+	 * worker process hashes one file at a time. */
+	vips_concurrency_set(1);
+	vips_operation_block_set("VipsForeignLoad", TRUE);
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		vips_operation_block_set(formats[i].base, FALSE);
+	done = true;
 	return 0;
+}
+
+/* Copy libvips' error text (one line, ";"-joined) into err and clear it. */
+static void take_vips_error(char *err, size_t errlen, const char *what)
+{
+	const char *v = vips_error_buffer();
+	size_t n;
+
+	if (err && errlen) {
+		n = (size_t)snprintf(err, errlen, "%s%s", what, *v ? ": " : "");
+		for (; *v && n + 1 < errlen; v++) {
+			if (*v == '\n') {
+				if (!v[1])
+					break;
+				err[n++] = ';';
+				if (n + 1 < errlen)
+					err[n++] = ' ';
+			} else {
+				err[n++] = *v;
+			}
+		}
+		if (n < errlen)
+			err[n] = '\0';
+	}
+	vips_error_clear();
+}
+
+/* Replace *im by next (the result of an operation on *im). */
+static void advance(VipsImage **im, VipsImage *next)
+{
+	g_object_unref(*im);
+	*im = next;
+}
+
+static uint32_t fast_factor(uint32_t w, uint32_t h)
+{
+	uint32_t side = w < h ? w : h;
+	uint32_t k = side / DECODE_FAST_MIN_SIDE;
+
+	return k ? k : 1;
+}
+
+/* Largest libjpeg DCT scale (1/2, 1/4, 1/8) that keeps the shorter side
+ * at DECODE_FAST_MIN_SIDE or more (libjpeg rounds the size up). */
+static int jpeg_shrink(uint32_t w, uint32_t h)
+{
+	uint32_t side = w < h ? w : h;
+	int s;
+
+	for (s = 8; s > 1; s /= 2)
+		if ((side + (uint32_t)s - 1) / (uint32_t)s >= DECODE_FAST_MIN_SIDE)
+			break;
+	return s;
+}
+
+/* CMYK to RGB the way the PDQ reference's decoder (ImageMagick without a
+ * colour profile) does it: R = (255 - C) * (255 - K) / 255.  Embedded
+ * profiles are ignored on purpose, as the reference ignores them, and so
+ * that no ICC parser runs on untrusted data. */
+static int cmyk_to_rgb(VipsImage **im)
+{
+	VipsImage *cmy = NULL, *k = NULL, *inv = NULL, *prod = NULL, *out = NULL;
+	int r = -1;
+
+	if (vips_invert(*im, &inv, NULL) ||
+	    vips_extract_band(inv, &cmy, 0, "n", 3, NULL) ||
+	    vips_extract_band(inv, &k, 3, NULL) ||
+	    vips_multiply(cmy, k, &prod, NULL) ||
+	    vips_linear1(prod, &out, 1.0 / 255.0, 0.0, "uchar", TRUE, NULL))
+		goto out;
+	vips_image_set_int(out, "interpretation", VIPS_INTERPRETATION_sRGB);
+	advance(im, out);
+	out = NULL;
+	r = 0;
+out:
+	if (cmy)
+		g_object_unref(cmy);
+	if (k)
+		g_object_unref(k);
+	if (inv)
+		g_object_unref(inv);
+	if (prod)
+		g_object_unref(prod);
+	if (out)
+		g_object_unref(out);
+	return r;
+}
+
+/* Bring any loaded image to 8-bit grey (1 band) or RGB (3 bands): alpha
+ * dropped without flattening, CMYK converted, 16-bit and float scaled. */
+static int to_8bit(VipsImage **im)
+{
+	VipsImage *t;
+	VipsInterpretation interp;
+	int want;
+
+	if ((*im)->Coding != VIPS_CODING_NONE) {
+		if (vips_colourspace(*im, &t, VIPS_INTERPRETATION_sRGB, NULL))
+			return -1;
+		advance(im, t);
+	}
+	if (vips_image_hasalpha(*im) && (*im)->Bands > 1) {
+		if (vips_extract_band(*im, &t, 0, "n", (*im)->Bands - 1, NULL))
+			return -1;
+		advance(im, t);
+	}
+	interp = vips_image_guess_interpretation(*im);
+	if (interp == VIPS_INTERPRETATION_CMYK && (*im)->Bands >= 4) {
+		if ((*im)->BandFmt != VIPS_FORMAT_UCHAR) {
+			if (vips_cast_uchar(*im, &t, NULL))
+				return -1;
+			advance(im, t);
+		}
+		if (cmyk_to_rgb(im))
+			return -1;
+		interp = VIPS_INTERPRETATION_sRGB;
+	}
+	want = (*im)->Bands < 3 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
+	if (((*im)->BandFmt != VIPS_FORMAT_UCHAR || (int)interp != want) &&
+	    interp != VIPS_INTERPRETATION_MULTIBAND &&
+	    vips_colourspace_issupported(*im)) {
+		if (vips_colourspace(*im, &t, (VipsInterpretation)want, NULL))
+			return -1;
+		advance(im, t);
+	}
+	if ((*im)->Bands != 1 && (*im)->Bands != 3) {
+		if (vips_extract_band(*im, &t, 0, "n", (*im)->Bands >= 3 ? 3 : 1, NULL))
+			return -1;
+		advance(im, t);
+	}
+	if ((*im)->BandFmt != VIPS_FORMAT_UCHAR) {
+		if (vips_cast_uchar(*im, &t, NULL))
+			return -1;
+		advance(im, t);
+	}
+	return 0;
+}
+
+/* Run the pipeline ending in `im` into out->pixels, STRIP_ROWS rows at a
+ * time, in this thread. */
+static int read_pixels(VipsImage *im, struct hw_image *out)
+{
+	VipsRegion *src = NULL, *dst = NULL;
+	VipsImage *mem = NULL;
+	VipsRect all = { 0, 0, (int)out->width, (int)out->height };
+	int r = -1;
+
+	mem = vips_image_new_from_memory(out->pixels, out->stride * out->height,
+					 (int)out->width, (int)out->height,
+					 (int)out->channels, VIPS_FORMAT_UCHAR);
+	if (!mem)
+		goto out;
+	src = vips_region_new(im);
+	dst = vips_region_new(mem);
+	if (!src || !dst || vips_region_image(dst, &all))
+		goto out;
+	for (int y = 0; y < all.height; y += STRIP_ROWS) {
+		VipsRect strip = { 0, y, all.width,
+				   VIPS_MIN(STRIP_ROWS, all.height - y) };
+		if (vips_region_prepare_to(src, dst, &strip, 0, y))
+			goto out;
+	}
+	r = 0;
+out:
+	if (src)
+		g_object_unref(src);
+	if (dst)
+		g_object_unref(dst);
+	if (mem)
+		g_object_unref(mem);
+	return r;
+}
+
+static const struct format *find_format(const void *buf, size_t len)
+{
+	const char *name = vips_foreign_find_load_buffer(buf, len);
+
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(name, formats[i].loader) == 0)
+			return &formats[i];
+	return NULL;
 }
 
 int decode_buffer(const void *buf, size_t len, const struct decode_opts *opts,
 		  struct hw_image *ret, struct decode_info *ret_info,
 		  char *err, size_t errlen)
 {
-	(void)buf;
-	(void)len;
-	(void)opts;
-	(void)ret;
-	(void)ret_info;
-	if (err)
-		snprintf(err, errlen, "decoder not built yet");
-	return -EMEDIUMTYPE;
+	static const struct decode_opts defaults = { DECODE_FAST, 0 };
+	const struct format *fmt;
+	struct decode_info info = { { 0 }, 0, 0, 1 };
+	struct hw_image img = { 0 };
+	VipsImage *im = NULL, *t = NULL;
+	void *data = (void *)buf; /* libvips' loaders take non-const pointers */
+	uint64_t max_pixels;
+	int r;
+
+	if (!opts)
+		opts = &defaults;
+	max_pixels = opts->max_pixels ? opts->max_pixels : DECODE_DEFAULT_MAX_PIXELS;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!buf || len == 0) {
+		r = -EMEDIUMTYPE;
+		if (err)
+			snprintf(err, errlen, "empty file");
+		goto out;
+	}
+	fmt = find_format(buf, len);
+	if (!fmt) {
+		r = -EMEDIUMTYPE;
+		vips_error_clear();
+		if (err)
+			snprintf(err, errlen, "not an image in an allowed format (JPEG, PNG, WebP, GIF, TIFF, HEIF)");
+		goto out;
+	}
+	snprintf(info.format, sizeof(info.format), "%s", fmt->name);
+
+	/* Header only: the loaders are lazy, no pixel is decoded yet. */
+	if (fmt->load(data, len, &im, "access", VIPS_ACCESS_SEQUENTIAL,
+		      "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {
+		r = -EBADMSG;
+		take_vips_error(err, errlen, "bad image header");
+		goto out;
+	}
+	info.src_width = (uint32_t)im->Xsize;
+	info.src_height = (uint32_t)im->Ysize;
+	if ((uint64_t)info.src_width * info.src_height > max_pixels) {
+		r = -EFBIG;
+		if (err)
+			snprintf(err, errlen, "image is %ux%u, more than the limit of %llu pixels",
+				 info.src_width, info.src_height,
+				 (unsigned long long)max_pixels);
+		goto out;
+	}
+
+	if (opts->mode == DECODE_FAST) {
+		uint32_t k = fast_factor(info.src_width, info.src_height);
+		int s;
+
+		if (fmt->load == vips_jpegload_buffer &&
+		    (s = jpeg_shrink(info.src_width, info.src_height)) > 1) {
+			g_object_unref(im);
+			im = NULL;
+			if (vips_jpegload_buffer(data, len, &im, "access", VIPS_ACCESS_SEQUENTIAL,
+						 "fail_on", VIPS_FAIL_ON_ERROR,
+						 "shrink", s, NULL))
+				goto vips_fail;
+			info.shrink = (uint32_t)s;
+		} else if (fmt->load == vips_webpload_buffer && k > 1) {
+			g_object_unref(im);
+			im = NULL;
+			if (vips_webpload_buffer(data, len, &im, "access", VIPS_ACCESS_SEQUENTIAL,
+						 "fail_on", VIPS_FAIL_ON_ERROR,
+						 "scale", 1.0 / k, NULL))
+				goto vips_fail;
+			info.shrink = k;
+		} else if (fmt->load != vips_jpegload_buffer && k > 1) {
+			if (vips_shrink(im, &t, (double)k, (double)k, NULL))
+				goto vips_fail;
+			advance(&im, t);
+			info.shrink = k;
+		}
+	}
+	if (to_8bit(&im))
+		goto vips_fail;
+	r = hw_image_alloc(&img, (uint32_t)im->Xsize, (uint32_t)im->Ysize,
+			   (uint32_t)im->Bands);
+	if (r < 0) {
+		if (err)
+			snprintf(err, errlen, "cannot allocate %dx%d pixels", im->Xsize, im->Ysize);
+		goto out;
+	}
+	if (read_pixels(im, &img))
+		goto vips_fail;
+
+	*ret = img;
+	img.pixels = NULL;
+	if (ret_info)
+		*ret_info = info;
+	r = 0;
+	goto out;
+vips_fail:
+	r = -EBADMSG;
+	take_vips_error(err, errlen, "corrupt image data");
+out:
+	if (im)
+		g_object_unref(im);
+	hw_image_free(&img);
+	return r;
 }
 
 const char *decode_strerror(int code)
 {
-	(void)code;
-	return "decoder not built yet";
+	switch (code) {
+	case 0:
+		return "success";
+	case -EMEDIUMTYPE:
+		return "not an image, or a format outside the allow-list";
+	case -EFBIG:
+		return "image dimensions over the pixel limit";
+	case -EBADMSG:
+		return "corrupt or truncated image data";
+	case -ENOMEM:
+		return "out of memory";
+	default:
+		return code < 0 ? strerror(-code) : "unknown decoder status";
+	}
 }
