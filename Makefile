@@ -113,7 +113,15 @@ test: deps
 check-san:
 	$(MAKE) SAN=1 check
 
-bench: all $(BENCHES)
+# The image benchmark's OpenCV peer (tests/bench/peer_opencv.cpp): built by
+# `make bench` only, so that nothing else needs OpenCV to build.
+PEER_BENCH = $(BUILD)/bench/peer_opencv
+$(PEER_BENCH): tests/bench/peer_opencv.cpp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX     $@")
+	$(Q)$(CXX) $(CXXFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(call pc_libs,opencv4)
+
+bench: all $(BENCHES) $(PEER_BENCH)
 	BUILD=$(BUILD) tests/bench/run.sh
 
 FUZZTIME ?= 10
