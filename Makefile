@@ -109,6 +109,11 @@ test: deps
 	$(MAKE) WERROR=1 check
 	$(MAKE) WERROR=1 check-san
 
+# The README's demo command.
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/demo.sh
+
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-san:
 	$(MAKE) SAN=1 check
