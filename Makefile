@@ -43,8 +43,9 @@ endif
 CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
 TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps test check check-san bench fuzz install clean tests-build demo
+.PHONY: all deps test check check-san bench fuzz fuzz-build install clean tests-build demo
 all: $(PROGRAMS) $(CVMODULE)
 
 ifeq ($(V),1)
@@ -108,6 +109,7 @@ check: tests-build
 test: deps
 	$(MAKE) WERROR=1 check
 	$(MAKE) WERROR=1 check-san
+	$(MAKE) fuzz FUZZTIME=5
 
 # The README's demo command.
 demo: deps
@@ -121,9 +123,22 @@ check-san:
 bench: all $(BENCHES)
 	BUILD=$(BUILD) tests/bench/run.sh
 
+# libFuzzer targets: each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput
+# and has its seed corpus in tests/fuzz/corpus/NAME/.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -Itests -o $@ $< $(CORELIBS) \
+		$(call pc_libs,$(PC_ALL)) -ldl -lm
+
+fuzz-build: $(FUZZERS)
+
+# Run every fuzz target for FUZZTIME seconds (make test runs them briefly;
+# run longer by hand: make fuzz FUZZTIME=600).
 FUZZTIME ?= 10
 fuzz:
-	BUILD=$(BUILD) CLANG=$(CLANG) FUZZTIME=$(FUZZTIME) tests/fuzz/run.sh
+	$(MAKE) FUZZ=1 fuzz-build
+	BUILD=build-fuzz FUZZTIME=$(FUZZTIME) tests/fuzz/run.sh
 
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
