@@ -225,9 +225,19 @@ double compare(int model, const uint8_t *a, const uint8_t *b, size_t len)
 	return d;
 }
 
-int errno_of(const cv::Exception &e)
+// Runs f and turns whatever it throws into a negative errno: no C++
+// exception may cross into C.
+template <typename T, typename F> T guarded(F f)
 {
-	return e.code == cv::Error::StsNoMem ? -ENOMEM : -EIO;
+	try {
+		return f();
+	} catch (const cv::Exception &e) {
+		return e.code == cv::Error::StsNoMem ? -ENOMEM : -EIO;
+	} catch (const std::bad_alloc &) {
+		return -ENOMEM;
+	} catch (...) {
+		return -EIO;
+	}
 }
 
 } // namespace
@@ -242,32 +252,18 @@ HW_EXPORT int hashwatch_cv_abi_version(void)
 }
 
 HW_EXPORT int hashwatch_cv_compute(int model, const uint8_t *pixels,
-				    uint32_t width, uint32_t height,
-				    uint32_t channels, size_t stride,
-				    uint8_t *out, size_t cap)
+				   uint32_t width, uint32_t height,
+				   uint32_t channels, size_t stride, uint8_t *out,
+				   size_t cap)
 {
-	try {
+	return guarded<int>([&] {
 		return compute(model, pixels, width, height, channels, stride,
 			       out, cap);
-	} catch (const cv::Exception &e) {
-		return errno_of(e);
-	} catch (const std::bad_alloc &) {
-		return -ENOMEM;
-	} catch (...) {
-		return -EIO;
-	}
+	});
 }
 
 HW_EXPORT double hashwatch_cv_compare(int model, const uint8_t *a,
-				       const uint8_t *b, size_t len)
+				      const uint8_t *b, size_t len)
 {
-	try {
-		return compare(model, a, b, len);
-	} catch (const cv::Exception &e) {
-		return errno_of(e);
-	} catch (const std::bad_alloc &) {
-		return -ENOMEM;
-	} catch (...) {
-		return -EIO;
-	}
+	return guarded<double>([&] { return compare(model, a, b, len); });
 }
