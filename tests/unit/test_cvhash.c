@@ -1,14 +1,16 @@
 /* test_cvhash.c - the OpenCV module and its loader: hashes equal to what
- * OpenCV 4.6 computes from cv::imread(IMREAD_COLOR) on the PNG images of the
- * shared test data (same pixels, so exactly equal), distances on the JPEG
- * and WebP images (decoded differently; reported, not asserted), compare()
- * semantics, edge sizes and bad arguments, and the loader's behaviour when
- * the module is missing or is not a hashwatch module (run in a fresh
- * process, because the loader decides once per process).
+ * OpenCV 4.6 computed from cv::imread(IMREAD_COLOR) on the PNG images of the
+ * shared test data (same pixels, so exactly equal); distances on the JPEG
+ * and WebP images, reported but not asserted (imread applies EXIF
+ * orientation and converts CMYK its own way; the decoders may differ);
+ * compare() semantics; edge sizes, strides, threads and bad arguments; an
+ * OpenCV exception turned into -ENOMEM; and the loader's behaviour when the
+ * module is missing or is not a hashwatch module (in a fresh process,
+ * because the loader decides once per process).
  *
  * The images are decoded with libvips directly (alpha dropped, as imread
- * does), and a second time through the project's decoder front
- * (DECODE_EXACT) when it is built.
+ * does: decoded_ppm/ lacks three of the seven PNGs), and a second time
+ * through the project's decoder front (DECODE_EXACT) once it is built.
  */
 #include "harness.h"
 
