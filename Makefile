@@ -41,7 +41,7 @@ ifneq ($(RECEIVER_SRC),)
 PROGRAMS += $(BUILD)/hashwatch-receiver
 endif
 CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
-TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
@@ -107,7 +107,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) libjpeg) -ldl -lm
 
-tests-build: all $(TESTS) $(BENCHES)
+tests-build: all $(UNIT_TESTS) $(BENCHES)
 
 # One test command for people and CI.
 check: tests-build
