@@ -41,7 +41,9 @@
 
 /* Each returns 0; -EINVAL for an empty image, a side over
  * IMAGEHASH_MAX_SIDE, channels other than 1 or 3, a stride shorter than a
- * row or a NULL pixel pointer; or -ENOMEM.  *ret only on success. */
+ * row or a NULL pixel pointer; -ENOMEM; or -ERANGE if a resampling window
+ * could overflow PIL's 32-bit sums (a guard: Lanczos-3 never does).  *ret
+ * only on success. */
 int imagehash_phash(const struct hw_image *img, uint64_t *ret);
 int imagehash_dhash(const struct hw_image *img, uint64_t *ret);
 int imagehash_ahash(const struct hw_image *img, uint64_t *ret);
