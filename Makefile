@@ -43,8 +43,9 @@ endif
 CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
 TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps test check check-san bench fuzz install clean tests-build demo
+.PHONY: all deps test check check-san bench fuzz fuzz-build install clean tests-build demo
 all: $(PROGRAMS) $(CVMODULE)
 
 ifeq ($(V),1)
@@ -103,11 +104,18 @@ tests-build: all $(TESTS) $(BENCHES)
 check: tests-build
 	BUILD=$(BUILD) tests/run.sh
 
-# The README's test command (and CI's): install what is missing, build
-# warning-free, run the suite, then run it again under the sanitizers.
+# The README's test command (and CI's): install what is missing, run the
+# fuzz targets briefly, then the suite under the sanitizers and plain.
+# The plain run goes last so that its summary is the closing line.
 test: deps
-	$(MAKE) WERROR=1 check
+	$(MAKE) fuzz FUZZTIME=5
 	$(MAKE) WERROR=1 check-san
+	$(MAKE) WERROR=1 check
+
+# The README's demo command.
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/demo.sh
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-san:
@@ -116,9 +124,22 @@ check-san:
 bench: all $(BENCHES)
 	BUILD=$(BUILD) tests/bench/run.sh
 
+# libFuzzer targets: each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput
+# and has its seed corpus in tests/fuzz/corpus/NAME/.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -Itests -o $@ $< $(CORELIBS) \
+		$(call pc_libs,$(PC_ALL)) -ldl -lm
+
+fuzz-build: $(FUZZERS)
+
+# Run every fuzz target for FUZZTIME seconds (make test runs them briefly;
+# run longer by hand: make fuzz FUZZTIME=600).
 FUZZTIME ?= 10
 fuzz:
-	BUILD=$(BUILD) CLANG=$(CLANG) FUZZTIME=$(FUZZTIME) tests/fuzz/run.sh
+	$(MAKE) FUZZ=1 fuzz-build
+	BUILD=build-fuzz FUZZTIME=$(FUZZTIME) tests/fuzz/run.sh
 
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
