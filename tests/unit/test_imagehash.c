@@ -4,9 +4,9 @@
  * against Python ImageHash 4.3.2's output on the PDQ test images. */
 #include "harness.h"
 
-#include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 
 #include "decode.h"
 #include "fileio.h"
@@ -146,72 +146,52 @@ static void test_constant(void **state)
 			}
 }
 
-/* Brightness rising to the right: every resized row rises strictly, so
- * dHash is all ones; the left four of eight columns are below the mean.
- * Every column is constant, so DCT rows 1..7 are exactly zero: at least 56
- * zeros make the median 0 and leave only row 0 (DC > 0) to set bits. */
-static void test_horizontal_gradient(void **state)
+/* Images that vary along one axis only, whose bits follow from the
+ * definitions:
+ * - brightness rising to the right (ramp or step): the left four of eight
+ *   aHash columns are below the mean; every column is constant, so DCT rows
+ *   1..7 are exactly zero, at least 56 zeros make the median 0 and only row
+ *   0 can set pHash bits, DC (> 0) among them.  A ramp also makes every
+ *   resized row rise strictly: dHash all ones.
+ * - brightness rising downwards: the same turned on its side; rows are
+ *   constant, so dHash is 0 and only DCT column 0 can be non-zero.
+ * aHash holds whatever the Lanczos ringing next to a step does. */
+static void test_one_axis_patterns(void **state)
 {
-	static const uint32_t sizes[][2] = { { 256, 64 }, { 2000, 3 }, { 20, 20 }, { 1000, 700 } };
+	static const struct {
+		uint8_t (*fn)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
+		uint32_t w, h, ch;
+		bool check_d;
+		uint64_t d, a, p_zero;
+	} v[] = {
+		{ px_xramp, 256, 64, 3, true, ONES, LEFT_DARK, ONES >> 8 },
+		{ px_xramp, 2000, 3, 3, true, ONES, LEFT_DARK, ONES >> 8 },
+		{ px_xramp, 20, 20, 1, true, ONES, LEFT_DARK, ONES >> 8 },
+		{ px_xramp, 1000, 700, 3, true, ONES, LEFT_DARK, ONES >> 8 },
+		{ px_yramp, 64, 256, 1, true, 0, TOP_DARK, ~COLUMN0 },
+		{ px_yramp, 3, 2000, 1, true, 0, TOP_DARK, ~COLUMN0 },
+		{ px_yramp, 20, 20, 3, true, 0, TOP_DARK, ~COLUMN0 },
+		{ px_xstep, 64, 48, 3, false, 0, LEFT_DARK, ONES >> 8 },
+		{ px_xstep, 800, 600, 1, false, 0, LEFT_DARK, ONES >> 8 },
+		{ px_xstep, 16, 16, 3, false, 0, LEFT_DARK, ONES >> 8 },
+		{ px_xstep, 2000, 4, 3, false, 0, LEFT_DARK, ONES >> 8 },
+		{ px_ystep, 48, 64, 1, true, 0, TOP_DARK, ~COLUMN0 },
+		{ px_ystep, 600, 800, 3, true, 0, TOP_DARK, ~COLUMN0 },
+		{ px_ystep, 16, 16, 1, true, 0, TOP_DARK, ~COLUMN0 },
+		{ px_ystep, 4, 2000, 1, true, 0, TOP_DARK, ~COLUMN0 },
+	};
 	(void)state;
 
-	for (size_t s = 0; s < 4; s++) {
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		struct hw_image img;
 		struct hashes h;
 
-		make(&img, sizes[s][0], sizes[s][1], 3, px_xramp);
+		make(&img, v[i].w, v[i].h, v[i].ch, v[i].fn);
 		h = hash3(&img);
-		assert_int_equal(h.d, ONES);
-		assert_int_equal(h.a, LEFT_DARK);
-		assert_true(h.p & TOP_BIT);
-		assert_int_equal(h.p & (ONES >> 8), 0);
-		hw_image_free(&img);
-	}
-}
-
-/* Brightness rising downwards: rows are constant (dHash 0), the top half
- * is dark, and only DCT column 0 can be non-zero. */
-static void test_vertical_gradient(void **state)
-{
-	static const uint32_t sizes[][2] = { { 64, 256 }, { 3, 2000 }, { 20, 20 } };
-	(void)state;
-
-	for (size_t s = 0; s < 3; s++) {
-		struct hw_image img;
-		struct hashes h;
-
-		make(&img, sizes[s][0], sizes[s][1], 1, px_yramp);
-		h = hash3(&img);
-		assert_int_equal(h.d, 0);
-		assert_int_equal(h.a, TOP_DARK);
-		assert_true(h.p & TOP_BIT);
-		assert_int_equal(h.p & ~COLUMN0, 0);
-		hw_image_free(&img);
-	}
-}
-
-/* Left half dark, right half bright (and the same turned on its side):
- * aHash is the half pattern whatever the Lanczos ringing near the edge. */
-static void test_steps(void **state)
-{
-	static const uint32_t sizes[][2] = { { 64, 48 }, { 800, 600 }, { 16, 16 }, { 2000, 4 } };
-	(void)state;
-
-	for (size_t s = 0; s < 4; s++) {
-		struct hw_image img;
-		struct hashes h;
-
-		make(&img, sizes[s][0], sizes[s][1], 3, px_xstep);
-		h = hash3(&img);
-		assert_int_equal(h.a, LEFT_DARK);
-		assert_int_equal(h.p & (ONES >> 8), 0);
-		hw_image_free(&img);
-
-		make(&img, sizes[s][1], sizes[s][0], 1, px_ystep);
-		h = hash3(&img);
-		assert_int_equal(h.a, TOP_DARK);
-		assert_int_equal(h.d, 0);
-		assert_int_equal(h.p & ~COLUMN0, 0);
+		if ((v[i].check_d && h.d != v[i].d) || h.a != v[i].a ||
+		    !(h.p & TOP_BIT) || (h.p & v[i].p_zero))
+			fail_msg("case %zu (%ux%u): p %016" PRIx64 " d %016" PRIx64 " a %016" PRIx64,
+				 i, v[i].w, v[i].h, h.p, h.d, h.a);
 		hw_image_free(&img);
 	}
 }
@@ -641,9 +621,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_constant),
-		cmocka_unit_test(test_horizontal_gradient),
-		cmocka_unit_test(test_vertical_gradient),
-		cmocka_unit_test(test_steps),
+		cmocka_unit_test(test_one_axis_patterns),
 		cmocka_unit_test(test_grey_conversion),
 		cmocka_unit_test(test_grey_equals_rgb),
 		cmocka_unit_test(test_definitions_at_target_size),
