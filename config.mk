@@ -56,7 +56,7 @@ BUILD ?= build
 pc_cflags = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(1)))
 pc_libs = $(shell $(PKG_CONFIG) --libs $(1))
 
-PC_MODELS = vips libcrypto
+PC_MODELS = vips libjpeg libwebp libcrypto
 PC_DB = libsodium
 PC_CORE = $(PC_MODELS) $(PC_DB) json-c
 PC_DAEMON = $(PC_CORE) libsystemd libseccomp inih

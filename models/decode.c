@@ -8,11 +8,14 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <vips/vips.h>
 
 #include "decode.h"
+#include "decode_jpeg.h"
+#include "decode_webp.h"
 
 /* Rows pulled through the pipeline per request: small enough to keep the
  * intermediate buffers in cache, large enough to amortise the per-request
@@ -106,27 +109,6 @@ static void advance(VipsImage **im, VipsImage *next)
 {
 	g_object_unref(*im);
 	*im = next;
-}
-
-static uint32_t fast_factor(uint32_t w, uint32_t h)
-{
-	uint32_t side = w < h ? w : h;
-	uint32_t k = side / DECODE_FAST_MIN_SIDE;
-
-	return k ? k : 1;
-}
-
-/* Largest libjpeg DCT scale (1/2, 1/4, 1/8) that keeps the shorter side
- * at DECODE_FAST_MIN_SIDE or more (libjpeg rounds the size up). */
-static int jpeg_shrink(uint32_t w, uint32_t h)
-{
-	uint32_t side = w < h ? w : h;
-	int s;
-
-	for (s = 8; s > 1; s /= 2)
-		if ((side + (uint32_t)s - 1) / (uint32_t)s >= DECODE_FAST_MIN_SIDE)
-			break;
-	return s;
 }
 
 /* CMYK to RGB the way the PDQ reference's decoder (ImageMagick without a
@@ -251,6 +233,7 @@ static const struct format *find_format(const void *buf, size_t len)
 {
 	const char *name = vips_foreign_find_load_buffer(buf, len);
 
+	vips_error_clear();
 	if (!name)
 		return NULL;
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
@@ -259,39 +242,91 @@ static const struct format *find_format(const void *buf, size_t len)
 	return NULL;
 }
 
-int decode_buffer(const void *buf, size_t len, const struct decode_opts *opts,
-		  struct hw_image *ret, struct decode_info *ret_info,
-		  char *err, size_t errlen)
+/* When no loader takes the bytes: do they still start like one of the
+ * allowed formats?  Then the file is damaged (a TIFF cut before its
+ * directory, say), which is worth telling apart from "not an image". */
+static const char *allowed_signature(const uint8_t *p, size_t len)
 {
-	static const struct decode_opts defaults = { DECODE_FAST, 0 };
-	const struct format *fmt;
-	struct decode_info info = { { 0 }, 0, 0, 1 };
+	static const struct {
+		size_t off, len;
+		const char *bytes, *name;
+	} sig[] = {
+		{ 0, 3, "\xff\xd8\xff", "JPEG" },
+		{ 0, 8, "\x89PNG\r\n\x1a\n", "PNG" },
+		{ 0, 4, "GIF8", "GIF" },
+		{ 8, 4, "WEBP", "WebP" },
+		{ 0, 4, "II*\0", "TIFF" },
+		{ 0, 4, "MM\0*", "TIFF" },
+		{ 4, 4, "ftyp", "HEIF" },
+	};
+
+	for (size_t i = 0; i < sizeof(sig) / sizeof(sig[0]); i++)
+		if (len >= sig[i].off + sig[i].len &&
+		    memcmp(p + sig[i].off, sig[i].bytes, sig[i].len) == 0)
+			return sig[i].name;
+	return NULL;
+}
+
+/* The fast mode's point sampling (see DECODE_FAST_GRID): pull only the
+ * grid's source rows out of the loader (which still decodes every row,
+ * sequentially, but hands over only these) and keep only the grid's
+ * columns of each, in a small memory image with the same bands, sample
+ * format and interpretation.  Returns 0 with *ret set, or -1 on a libvips
+ * or allocation error. */
+static int grid_sample(VipsImage *in, VipsImage **ret)
+{
+	const uint32_t w = (uint32_t)in->Xsize, h = (uint32_t)in->Ysize;
+	const size_t pel = (size_t)VIPS_IMAGE_SIZEOF_PEL(in);
+	const size_t orow = DECODE_FAST_GRID * pel;
+	uint8_t *out = malloc(orow * DECODE_FAST_GRID);
+	VipsRegion *reg = vips_region_new(in);
+	uint32_t have = UINT32_MAX;
+	int r = -1;
+
+	if (!out || !reg) {
+		if (reg)
+			vips_error("hashwatch", "out of memory");
+		goto out;
+	}
+	for (uint32_t oy = 0; oy < DECODE_FAST_GRID; oy++) {
+		uint32_t sy = decode_grid_src(oy, h);
+		uint8_t *dst = out + oy * orow;
+		if (sy == have) { /* an image under 512 rows repeats rows */
+			memcpy(dst, dst - orow, orow);
+			continue;
+		}
+		VipsRect line = { 0, (int)sy, (int)w, 1 };
+		if (vips_region_prepare(reg, &line))
+			goto out;
+		const uint8_t *src = (const uint8_t *)VIPS_REGION_ADDR(reg, 0, (int)sy);
+		for (uint32_t ox = 0; ox < DECODE_FAST_GRID; ox++)
+			memcpy(dst + ox * pel, src + decode_grid_src(ox, w) * pel, pel);
+		have = sy;
+	}
+	*ret = vips_image_new_from_memory_copy(out, orow * DECODE_FAST_GRID,
+					       DECODE_FAST_GRID, DECODE_FAST_GRID,
+					       in->Bands, in->BandFmt);
+	if (!*ret)
+		goto out;
+	(*ret)->Type = in->Type;
+	r = 0;
+out:
+	if (reg)
+		g_object_unref(reg);
+	free(out);
+	return r;
+}
+
+/* The libvips path: every allowed format but JPEG. */
+static int decode_vips(const struct format *fmt, const void *buf, size_t len,
+		       const struct decode_opts *opts, uint64_t max_pixels,
+		       struct hw_image *ret, struct decode_info *info,
+		       char *err, size_t errlen)
+{
 	struct hw_image img = { 0 };
 	VipsImage *im = NULL, *t = NULL;
 	void *data = (void *)buf; /* libvips' loaders take non-const pointers */
-	uint64_t max_pixels;
 	int r;
-
-	if (!opts)
-		opts = &defaults;
-	max_pixels = opts->max_pixels ? opts->max_pixels : DECODE_DEFAULT_MAX_PIXELS;
-	if (err && errlen)
-		err[0] = '\0';
-	if (!buf || len == 0) {
-		r = -EMEDIUMTYPE;
-		if (err)
-			snprintf(err, errlen, "empty file");
-		goto out;
-	}
-	fmt = find_format(buf, len);
-	if (!fmt) {
-		r = -EMEDIUMTYPE;
-		vips_error_clear();
-		if (err)
-			snprintf(err, errlen, "not an image in an allowed format (JPEG, PNG, WebP, GIF, TIFF, HEIF)");
-		goto out;
-	}
-	snprintf(info.format, sizeof(info.format), "%s", fmt->name);
 
 	/* Header only: the loaders are lazy, no pixel is decoded yet. */
 	if (fmt->load(data, len, &im, "access", VIPS_ACCESS_SEQUENTIAL,
@@ -300,44 +335,28 @@ int decode_buffer(const void *buf, size_t len, const struct decode_opts *opts,
 		take_vips_error(err, errlen, "bad image header");
 		goto out;
 	}
-	info.src_width = (uint32_t)im->Xsize;
-	info.src_height = (uint32_t)im->Ysize;
-	if ((uint64_t)info.src_width * info.src_height > max_pixels) {
+	info->src_width = (uint32_t)im->Xsize;
+	info->src_height = (uint32_t)im->Ysize;
+	if ((uint64_t)info->src_width * info->src_height > max_pixels) {
 		r = -EFBIG;
 		if (err)
 			snprintf(err, errlen, "image is %ux%u, more than the limit of %llu pixels",
-				 info.src_width, info.src_height,
+				 info->src_width, info->src_height,
 				 (unsigned long long)max_pixels);
 		goto out;
 	}
-
-	if (opts->mode == DECODE_FAST) {
-		uint32_t k = fast_factor(info.src_width, info.src_height);
-		int s;
-
-		if (fmt->load == vips_jpegload_buffer &&
-		    (s = jpeg_shrink(info.src_width, info.src_height)) > 1) {
-			g_object_unref(im);
-			im = NULL;
-			if (vips_jpegload_buffer(data, len, &im, "access", VIPS_ACCESS_SEQUENTIAL,
-						 "fail_on", VIPS_FAIL_ON_ERROR,
-						 "shrink", s, NULL))
-				goto vips_fail;
-			info.shrink = (uint32_t)s;
-		} else if (fmt->load == vips_webpload_buffer && k > 1) {
-			g_object_unref(im);
-			im = NULL;
-			if (vips_webpload_buffer(data, len, &im, "access", VIPS_ACCESS_SEQUENTIAL,
-						 "fail_on", VIPS_FAIL_ON_ERROR,
-						 "scale", 1.0 / k, NULL))
-				goto vips_fail;
-			info.shrink = k;
-		} else if (fmt->load != vips_jpegload_buffer && k > 1) {
-			if (vips_shrink(im, &t, (double)k, (double)k, NULL))
+	if (opts->mode == DECODE_FAST &&
+	    (info->src_width > DECODE_FAST_GRID || info->src_height > DECODE_FAST_GRID)) {
+		uint32_t big = VIPS_MAX(info->src_width, info->src_height);
+		if (im->Coding != VIPS_CODING_NONE) { /* packed LAB TIFF: rare */
+			if (vips_colourspace(im, &t, VIPS_INTERPRETATION_sRGB, NULL))
 				goto vips_fail;
 			advance(&im, t);
-			info.shrink = k;
 		}
+		if (grid_sample(im, &t))
+			goto vips_fail;
+		advance(&im, t);
+		info->shrink = (big + DECODE_FAST_GRID - 1) / DECODE_FAST_GRID;
 	}
 	if (to_8bit(&im))
 		goto vips_fail;
@@ -350,11 +369,8 @@ int decode_buffer(const void *buf, size_t len, const struct decode_opts *opts,
 	}
 	if (read_pixels(im, &img))
 		goto vips_fail;
-
 	*ret = img;
 	img.pixels = NULL;
-	if (ret_info)
-		*ret_info = info;
 	r = 0;
 	goto out;
 vips_fail:
@@ -365,6 +381,56 @@ out:
 		g_object_unref(im);
 	hw_image_free(&img);
 	return r;
+}
+
+int decode_buffer(const void *buf, size_t len, const struct decode_opts *opts,
+		  struct hw_image *ret, struct decode_info *ret_info,
+		  char *err, size_t errlen)
+{
+	static const struct decode_opts defaults = { DECODE_FAST, 0, false };
+	const struct format *fmt;
+	struct decode_info info = { { 0 }, 0, 0, 1 };
+	struct hw_image img;
+	uint64_t max_pixels;
+	int r;
+
+	if (!opts)
+		opts = &defaults;
+	max_pixels = opts->max_pixels ? opts->max_pixels : DECODE_DEFAULT_MAX_PIXELS;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!buf || len == 0) {
+		if (err)
+			snprintf(err, errlen, "empty file");
+		return -EMEDIUMTYPE;
+	}
+	fmt = find_format(buf, len);
+	if (!fmt) {
+		const char *damaged = allowed_signature(buf, len);
+		if (err && damaged)
+			snprintf(err, errlen, "damaged %s file: no decoder accepts it", damaged);
+		else if (err)
+			snprintf(err, errlen, "not an image in an allowed format (JPEG, PNG, WebP, GIF, TIFF, HEIF)");
+		return damaged ? -EBADMSG : -EMEDIUMTYPE;
+	}
+	snprintf(info.format, sizeof(info.format), "%s", fmt->name);
+	if (fmt->load == vips_jpegload_buffer) {
+		r = decode_jpeg(buf, len, opts, max_pixels, &img, &info, err, errlen);
+	} else {
+		r = -ENOTSUP;
+		if (fmt->load == vips_webpload_buffer && opts->mode == DECODE_FAST)
+			r = decode_webp_fast(buf, len, max_pixels, &img, &info,
+					     err, errlen); /* -ENOTSUP: animated */
+		if (r == -ENOTSUP)
+			r = decode_vips(fmt, buf, len, opts, max_pixels, &img, &info,
+					err, errlen);
+	}
+	if (r < 0)
+		return r;
+	*ret = img;
+	if (ret_info)
+		*ret_info = info;
+	return 0;
 }
 
 const char *decode_strerror(int code)

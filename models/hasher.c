@@ -86,6 +86,7 @@ int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	       char *err, size_t errlen)
 {
 	struct hw_image img = { 0 };
+	struct decode_opts dec = { DECODE_FAST, 0, false };
 	uint32_t image_mask = 0;
 	int id, r;
 
@@ -103,7 +104,12 @@ int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	}
 	if (!image_mask)
 		return 0;
-	r = decode_buffer(buf, len, dopts, &img, &ret->info, err, errlen);
+	if (dopts)
+		dec = *dopts;
+	/* Every image model but OpenCV's colour moments reads only luma. */
+	if (!(image_mask & (1u << HW_MODEL_CV_COLORMOMENT)))
+		dec.grey_ok = true;
+	r = decode_buffer(buf, len, &dec, &img, &ret->info, err, errlen);
 	if (r < 0)
 		return r;
 	r = run_imagehash(&img, image_mask, ret, &id);

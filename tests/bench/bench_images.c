@@ -210,7 +210,7 @@ static int floor_vips(const void *buf, size_t len, enum fmt f)
 static int run_mode(enum mode m, const void *buf, size_t len, enum fmt f,
 		    char *err, size_t errlen)
 {
-	struct decode_opts dopts = { DECODE_FAST, 0 };
+	struct decode_opts dopts = { .mode = DECODE_FAST };
 	struct hasher_result res;
 	struct hw_image img;
 	int r;
@@ -365,7 +365,7 @@ static void fidelity(const struct corpus *c)
 	if (!dist)
 		return;
 	for (size_t i = 0; i < c->n; i++) {
-		struct decode_opts fast = { DECODE_FAST, 0 }, exact = { DECODE_EXACT, 0 };
+		struct decode_opts fast = { .mode = DECODE_FAST }, exact = { .mode = DECODE_EXACT };
 		struct hasher_result a, b;
 		const uint32_t mask = 1u << HW_MODEL_PDQ;
 		void *buf;

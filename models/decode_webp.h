@@ -1,0 +1,22 @@
+/* decode_webp.h - the fast path for WebP in the decoder front (internal
+ * to decode.c): libwebp directly, because libvips' full-size WebP decode
+ * converts every pixel to RGB (and costs four times its scaled decode),
+ * while the fast mode only needs the pixels on DECODE_FAST_GRID.
+ */
+#ifndef HW_DECODE_WEBP_H
+#define HW_DECODE_WEBP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+/* Decode the still WebP in buf[0..len) in fast mode, as decode_buffer()
+ * does (same contract and error codes), or return -ENOTSUP, touching
+ * nothing, for an animation, which the caller hands to libvips.
+ * max_pixels is already resolved (never 0). */
+int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
+		     struct hw_image *ret, struct decode_info *ret_info,
+		     char *err, size_t errlen);
+
+#endif
