@@ -131,16 +131,11 @@ static int cmyk_to_rgb(VipsImage **im)
 	out = NULL;
 	r = 0;
 out:
-	if (cmy)
-		g_object_unref(cmy);
-	if (k)
-		g_object_unref(k);
-	if (inv)
-		g_object_unref(inv);
-	if (prod)
-		g_object_unref(prod);
-	if (out)
-		g_object_unref(out);
+	VIPS_UNREF(cmy);
+	VIPS_UNREF(k);
+	VIPS_UNREF(inv);
+	VIPS_UNREF(prod);
+	VIPS_UNREF(out);
 	return r;
 }
 
@@ -220,12 +215,9 @@ static int read_pixels(VipsImage *im, struct hw_image *out)
 	}
 	r = 0;
 out:
-	if (src)
-		g_object_unref(src);
-	if (dst)
-		g_object_unref(dst);
-	if (mem)
-		g_object_unref(mem);
+	VIPS_UNREF(src);
+	VIPS_UNREF(dst);
+	VIPS_UNREF(mem);
 	return r;
 }
 
@@ -311,8 +303,7 @@ static int grid_sample(VipsImage *in, VipsImage **ret)
 	(*ret)->Type = in->Type;
 	r = 0;
 out:
-	if (reg)
-		g_object_unref(reg);
+	VIPS_UNREF(reg);
 	free(out);
 	return r;
 }
@@ -377,9 +368,27 @@ vips_fail:
 	r = -EBADMSG;
 	take_vips_error(err, errlen, "corrupt image data");
 out:
-	if (im)
-		g_object_unref(im);
+	VIPS_UNREF(im);
 	hw_image_free(&img);
+	return r;
+}
+
+/* WebP: libwebp reads the header first (libvips' loader allocates the
+ * whole canvas while it reads it); the fast mode decodes still images
+ * itself, libvips the rest (animations: their first frame). */
+static int decode_webp(const struct format *fmt, const void *buf, size_t len,
+		       const struct decode_opts *opts, uint64_t max_pixels,
+		       struct hw_image *ret, struct decode_info *info,
+		       char *err, size_t errlen)
+{
+	int r;
+
+	if (opts->mode == DECODE_FAST)
+		r = decode_webp_fast(buf, len, max_pixels, ret, info, err, errlen);
+	else
+		r = decode_webp_header(buf, len, max_pixels, NULL, err, errlen);
+	if (r == -ENOTSUP || (r == 0 && opts->mode == DECODE_EXACT))
+		r = decode_vips(fmt, buf, len, opts, max_pixels, ret, info, err, errlen);
 	return r;
 }
 
@@ -414,17 +423,12 @@ int decode_buffer(const void *buf, size_t len, const struct decode_opts *opts,
 		return damaged ? -EBADMSG : -EMEDIUMTYPE;
 	}
 	snprintf(info.format, sizeof(info.format), "%s", fmt->name);
-	if (fmt->load == vips_jpegload_buffer) {
+	if (fmt->load == vips_jpegload_buffer)
 		r = decode_jpeg(buf, len, opts, max_pixels, &img, &info, err, errlen);
-	} else {
-		r = -ENOTSUP;
-		if (fmt->load == vips_webpload_buffer && opts->mode == DECODE_FAST)
-			r = decode_webp_fast(buf, len, max_pixels, &img, &info,
-					     err, errlen); /* -ENOTSUP: animated */
-		if (r == -ENOTSUP)
-			r = decode_vips(fmt, buf, len, opts, max_pixels, &img, &info,
-					err, errlen);
-	}
+	else if (fmt->load == vips_webpload_buffer)
+		r = decode_webp(fmt, buf, len, opts, max_pixels, &img, &info, err, errlen);
+	else
+		r = decode_vips(fmt, buf, len, opts, max_pixels, &img, &info, err, errlen);
 	if (r < 0)
 		return r;
 	*ret = img;

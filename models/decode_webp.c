@@ -77,6 +77,28 @@ static void sample(const WebPDecBuffer *b, uint32_t w, uint32_t h, bool grid,
 	}
 }
 
+int decode_webp_header(const void *buf, size_t len, uint64_t max_pixels,
+		       WebPBitstreamFeatures *ret, char *err, size_t errlen)
+{
+	WebPBitstreamFeatures f;
+	VP8StatusCode st = WebPGetFeatures(buf, len, &f);
+
+	if (st != VP8_STATUS_OK) {
+		if (err)
+			snprintf(err, errlen, "bad WebP header: %s", status_text(st));
+		return -EBADMSG;
+	}
+	if ((uint64_t)f.width * (uint64_t)f.height > max_pixels) {
+		if (err)
+			snprintf(err, errlen, "image is %dx%d, more than the limit of %llu pixels",
+				 f.width, f.height, (unsigned long long)max_pixels);
+		return -EFBIG;
+	}
+	if (ret)
+		*ret = f;
+	return 0;
+}
+
 int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
 		     struct hw_image *ret, struct decode_info *ret_info,
 		     char *err, size_t errlen)
@@ -86,7 +108,7 @@ int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
 	WebPDecoderConfig cfg;
 	VP8StatusCode st;
 	uint32_t w, h;
-	bool grid, decoded = false;
+	bool grid;
 	int r;
 
 	if (!WebPInitDecoderConfig(&cfg)) {
@@ -94,24 +116,15 @@ int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
 			snprintf(err, errlen, "libwebp version mismatch");
 		return -EIO;
 	}
-	st = WebPGetFeatures(buf, len, &cfg.input);
-	if (st != VP8_STATUS_OK) {
-		if (err)
-			snprintf(err, errlen, "bad WebP header: %s", status_text(st));
-		return -EBADMSG;
-	}
+	r = decode_webp_header(buf, len, max_pixels, &cfg.input, err, errlen);
+	if (r < 0)
+		return r;
 	if (cfg.input.has_animation)
 		return -ENOTSUP;
 	w = (uint32_t)cfg.input.width;
 	h = (uint32_t)cfg.input.height;
 	info.src_width = w;
 	info.src_height = h;
-	if ((uint64_t)w * h > max_pixels) {
-		if (err)
-			snprintf(err, errlen, "image is %ux%u, more than the limit of %llu pixels",
-				 w, h, (unsigned long long)max_pixels);
-		return -EFBIG;
-	}
 	grid = w > DECODE_FAST_GRID || h > DECODE_FAST_GRID;
 	if (grid) {
 		uint32_t big = w > h ? w : h;
@@ -119,15 +132,13 @@ int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
 	}
 	cfg.output.colorspace = cfg.input.format == 2 ? MODE_RGB : MODE_YUV;
 	st = WebPDecode(buf, len, &cfg);
-	decoded = true;
 	if (st != VP8_STATUS_OK) {
 		r = st == VP8_STATUS_OUT_OF_MEMORY ? -ENOMEM : -EBADMSG;
 		if (err)
 			snprintf(err, errlen, "WebP: %s", status_text(st));
 		goto out;
 	}
-	r = hw_image_alloc(&img, grid ? DECODE_FAST_GRID : w, grid ? DECODE_FAST_GRID : h,
-			   3);
+	r = hw_image_alloc(&img, grid ? DECODE_FAST_GRID : w, grid ? DECODE_FAST_GRID : h, 3);
 	if (r < 0) {
 		if (err)
 			snprintf(err, errlen, "out of memory");
@@ -140,8 +151,7 @@ int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
 		*ret_info = info;
 	r = 0;
 out:
-	if (decoded)
-		WebPFreeDecBuffer(&cfg.output);
+	WebPFreeDecBuffer(&cfg.output);
 	hw_image_free(&img);
 	return r;
 }

@@ -9,7 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <webp/decode.h>
+
 #include "decode.h"
+
+/* Read the header and check its size against max_pixels (resolved, never
+ * 0).  Returns 0 (and *ret when not NULL), -EBADMSG or -EFBIG with a
+ * reason in err.  Called before libvips sees a WebP: its loader allocates
+ * the whole canvas while it reads the header. */
+int decode_webp_header(const void *buf, size_t len, uint64_t max_pixels,
+		       WebPBitstreamFeatures *ret, char *err, size_t errlen);
 
 /* Decode the still WebP in buf[0..len) in fast mode, as decode_buffer()
  * does (same contract and error codes), or return -ENOTSUP, touching
