@@ -1,9 +1,10 @@
 /* decode.c - the decoder front: sniff the format from the bytes, refuse
- * what is not allow-listed or too large from the header alone, then run a
- * short libvips pipeline (load, optional shrink, drop alpha, to 8-bit RGB
- * or grey) and pull its pixels into a tightly packed hw_image in the
- * calling thread, strip by strip, so that no worker thread is started and
- * memory stays bounded by the output size.
+ * what is not allow-listed or too large from the header alone, then hand
+ * JPEG to decode_jpeg.c, still WebP in fast mode to decode_webp.c, and
+ * everything else to a short libvips pipeline (load, the fast mode's grid
+ * sampling, alpha dropped, to 8-bit RGB or grey) whose pixels are pulled
+ * into a tightly packed hw_image in the calling thread, strip by strip:
+ * no worker thread is started, and memory stays bounded by the output.
  */
 #include <errno.h>
 #include <stdbool.h>
