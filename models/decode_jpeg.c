@@ -260,7 +260,9 @@ static int jdec_run(struct jdec *d, const void *buf, size_t len,
 		c->scale_num = 1;
 		c->scale_denom = (unsigned)s;
 		info->shrink = (uint32_t)s;
-		c->buffered_image = c->progressive_mode;
+		/* At full scale every coefficient is used at full precision:
+		 * there is nothing to stop early for. */
+		c->buffered_image = c->progressive_mode && s > 1;
 		/* Smoothing guesses missing low AC terms from neighbouring DC
 		 * values; the scaled output needs none of its guesses. */
 		c->do_block_smoothing = FALSE;
