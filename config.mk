@@ -61,7 +61,7 @@ PC_DB = libsodium
 PC_CORE = $(PC_MODELS) $(PC_DB) json-c
 PC_DAEMON = $(PC_CORE) libsystemd libseccomp inih
 PC_UPLINK = libsodium json-c libcurl libsystemd inih
-PC_RECEIVER = libsodium json-c sqlite3 libmicrohttpd gnutls libsystemd
+PC_RECEIVER = libsodium json-c sqlite3 libmicrohttpd gnutls libsystemd inih
 PC_ALL = $(PC_CORE) libsystemd libseccomp inih libcurl sqlite3 libmicrohttpd gnutls
 
 CPPFLAGS_ALL = -I. -Imodels -Ihashdb -Iutil -Idaemon \
