@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,6 +15,7 @@
 #define ID INTAKE_ID, 1, 64
 
 const struct intake_field intake_alert_fields[] = {
+	{ "v", INTAKE_UINT, 1, 1, false, "Version of the alert format (1)." },
 	{ "alert_id", HEX(32), false,
 	  "Random identifier the laptop gave this alert; a redelivery carries the same id." },
 	{ "detected_at", INTAKE_TIME, 20, 40, false,
@@ -27,24 +29,34 @@ const struct intake_field intake_alert_fields[] = {
 	{ "list_id", ID, false, "Which signed hash list contained the matching entry." },
 	{ "list_version", INTAKE_UINT, 0, 0, false,
 	  "Version of that list; lists only move forward." },
-	{ "entry_id", INTAKE_STR, 1, 128, false,
+	{ "list_digest", INTAKE_HEX, 16, 128, true,
+	  "Fingerprint of the exact list file, as 'hashwatch db info' prints it." },
+	{ "entry_id", INTAKE_STR, 0, 128, false,
 	  "The list entry that matched; the list's publisher can say what it refers to." },
-	{ "entry_source", INTAKE_STR, 1, 128, false,
+	{ "entry_source", INTAKE_STR, 0, 128, false,
 	  "Who reported the listed image (for example a take-down programme)." },
-	{ "category", INTAKE_STR, 1, 64, false,
+	{ "entry_category", INTAKE_STR, 1, 64, false,
 	  "The kind of harmful content the list entry belongs to." },
 	{ "model", ID, false,
 	  "The hash method that matched (pdq, phash, sha256, ...). Exact digests mean identical files." },
-	{ "distance", INTAKE_UINT, 0, 0, false,
-	  "How many bits differ between the file's hash and the listed hash; 0 is identical, small numbers mean a near-copy (PDQ matches at 31 of 256 or less)." },
+	{ "distance", INTAKE_NUM, 0, 0, false,
+	  "How far the file's hash is from the listed hash; 0 is identical, small numbers mean a near-copy (PDQ matches at 31 of 256 bits or less)." },
 	{ "quality", INTAKE_UINT, 0, 0, true,
 	  "How much detail the image had for the hash (PDQ 0-100; below 50 is not matched). Empty for exact digests." },
+	{ "dihedral_variant", INTAKE_UINT, 0, 7, true,
+	  "Which rotation or mirror image of the file matched (0 = as stored)." },
 	{ "confirmed", INTAKE_BOOL, 0, 0, false,
 	  "Yes when a second, independent check agreed (an exact digest or a second hash method); no means a single perceptual match, which can be a false positive." },
-	{ "match_count", INTAKE_UINT, 0, 0, false,
+	{ "signals", INTAKE_IDLIST, 0, 0, true,
+	  "Every hash method that matched this list entry." },
+	{ "threshold", INTAKE_UINT, 0, 0, true,
+	  "How many distinct matches in this category the policy wants before alerting." },
+	{ "match_count", INTAKE_UINT, 0, 0, true,
 	  "How many distinct listed images of this category the laptop has matched." },
 	{ "file_sha256", HEX(64), false,
 	  "SHA-256 of the file, so an examiner can find the exact file on the laptop. It does not reveal the image." },
+	{ "path", INTAKE_STR, 1, 4096, true,
+	  "Where the file is on the laptop; sent only if the district's policy turns it on." },
 	{ "audit_seq", INTAKE_UINT, 0, 0, false,
 	  "Record number in the laptop's tamper-evident scan log when the alert was queued." },
 	{ "audit_head", HEX(64), false,
@@ -54,6 +66,7 @@ const struct intake_field intake_alert_fields[] = {
 
 /* Heartbeat fields; "lists" is checked on its own below. */
 static const struct intake_field heartbeat_fields[] = {
+	{ "v", INTAKE_UINT, 1, 1, false, NULL },
 	{ "device_id", ID, false, NULL },
 	{ "time", INTAKE_TIME, 20, 40, false, NULL },
 	{ "scanner_version", INTAKE_STR, 1, 64, false, NULL },
@@ -139,9 +152,29 @@ static int check_field(const struct intake_field *f, json_object *v,
 		if (!json_object_is_type(v, json_type_int))
 			return fail(err, 400, "bad_schema", "field '%s' must be an integer", f->name);
 		t = json_object_get_int64(v);
-		if (t < 0 || t > (INT64_C(1) << 53))
+		if (t < 0 || t > (INT64_C(1) << 53) ||
+		    (f->max && (t < (int64_t)f->min || t > (int64_t)f->max)))
 			return fail(err, 400, "bad_schema", "field '%s' is out of range", f->name);
 		return 0;
+	case INTAKE_NUM:
+		if ((!json_object_is_type(v, json_type_int) &&
+		     !json_object_is_type(v, json_type_double)) ||
+		    !(json_object_get_double(v) >= 0 && json_object_get_double(v) < 1e15))
+			return fail(err, 400, "bad_schema", "field '%s' must be a number >= 0",
+				    f->name);
+		return 0;
+	case INTAKE_IDLIST: {
+		static const struct intake_field name = { "name", INTAKE_ID, 1, 64, false, NULL };
+		if (!json_object_is_type(v, json_type_array) ||
+		    json_object_array_length(v) > INTAKE_MAX_NAMES)
+			return fail(err, 400, "bad_schema", "field '%s' must be a list of names",
+				    f->name);
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (check_field(&name, json_object_array_get_idx(v, i), err) < 0)
+				return fail(err, 400, "bad_schema", "field '%s' must be a list of names",
+					    f->name);
+		return 0;
+	}
 	case INTAKE_BOOL:
 		if (!json_object_is_type(v, json_type_boolean))
 			return fail(err, 400, "bad_schema", "field '%s' must be true or false", f->name);
@@ -243,44 +276,63 @@ out:
 	return obj;
 }
 
-static int decode_sig(const char *s, unsigned char sig[crypto_sign_BYTES])
+/* Decode base64 (padded or not) into a new NUL-terminated buffer.  Returns
+ * NULL if s is not base64 or decodes to more than max bytes. */
+static unsigned char *unbase64(const char *s, size_t slen, size_t max, size_t *ret_len)
 {
-	size_t n = 0, slen = strlen(s);
-	if (slen == 2 * crypto_sign_BYTES)
-		return sodium_hex2bin(sig, crypto_sign_BYTES, s, slen, NULL, &n, NULL) == 0 &&
-			       n == crypto_sign_BYTES ? 0 : -EINVAL;
-	if (sodium_base642bin(sig, crypto_sign_BYTES, s, slen, NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) == 0 && n == crypto_sign_BYTES)
-		return 0;
-	if (sodium_base642bin(sig, crypto_sign_BYTES, s, slen, NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) == 0 &&
-	    n == crypto_sign_BYTES)
-		return 0;
-	return -EINVAL;
+	static const int variants[] = { sodium_base64_VARIANT_ORIGINAL,
+					sodium_base64_VARIANT_ORIGINAL_NO_PADDING };
+	size_t cap = slen / 4 * 3 + 3, n = 0;
+	unsigned char *buf;
+
+	if (slen > (max + 2) / 3 * 4 || !(buf = malloc(cap + 1)))
+		return NULL;
+	for (size_t i = 0; i < 2; i++)
+		if (sodium_base642bin(buf, cap, s, slen, NULL, &n, NULL, variants[i]) == 0 &&
+		    n <= max) {
+			buf[n] = '\0';
+			*ret_len = n;
+			return buf;
+		}
+	free(buf);
+	return NULL;
+}
+
+/* A base64 field of the envelope that must decode to exactly size bytes. */
+static bool envelope_bytes(json_object *root, const char *key, unsigned char *out, size_t size)
+{
+	json_object *v;
+	unsigned char *b;
+	size_t n = 0;
+
+	if (!json_object_object_get_ex(root, key, &v) || !json_object_is_type(v, json_type_string))
+		return false;
+	b = unbase64(json_object_get_string(v), (size_t)json_object_get_string_len(v), size, &n);
+	if (b && n == size)
+		memcpy(out, b, size);
+	free(b);
+	return b && n == size;
 }
 
 int intake_parse(const char *kind, const char *body, size_t len,
 		 struct intake_record *ret, struct intake_error *err)
 {
 	struct intake_record r = { .kind = kind, .body = body, .body_len = len };
+	bool alert = strcmp(kind, "alert") == 0;
+	const char *format = alert ? INTAKE_ALERT_FORMAT : INTAKE_HEARTBEAT_FORMAT;
 	json_object *v;
-	size_t end = 0;
+	size_t end = 0, trimmed = len;
 	int rc = -EINVAL;
 
 	if (len > INTAKE_MAX_BODY) {
 		fail(err, 413, "too_large", "body is larger than %d bytes", INTAKE_MAX_BODY);
 		goto out;
 	}
-	size_t trimmed = len;
 	while (trimmed > 0 && strchr(" \t\r\n", body[trimmed - 1]))
 		trimmed--;
 	r.root = parse_prefix(body, trimmed, true, &end);
-	if (!r.root) {
-		fail(err, 400, "bad_json", "body is not valid JSON");
-		goto out;
-	}
-	if (end != trimmed) {
-		fail(err, 400, "bad_json", "body has bytes after the JSON value");
+	if (!r.root || end != trimmed) {
+		fail(err, 400, "bad_json", "body is not one valid JSON value");
 		goto out;
 	}
 	if (!json_object_is_type(r.root, json_type_object)) {
@@ -289,93 +341,72 @@ int intake_parse(const char *kind, const char *body, size_t len,
 	}
 	json_object_object_foreach(r.root, key, val) {
 		(void)val;
-		if (strcmp(key, kind) != 0 && strcmp(key, "sig") != 0 &&
-		    strcmp(key, "device_id") != 0) {
+		if (strcmp(key, "format") && strcmp(key, "payload") && strcmp(key, "sig") &&
+		    strcmp(key, "device_pub")) {
 			fail(err, 400, "bad_schema", "envelope has an unknown field (%.40s)", key);
 			goto out;
 		}
 	}
-	if (!json_object_object_get_ex(r.root, kind, &r.rec)) {
-		fail(err, 400, "bad_schema", "envelope has no '%s' object", kind);
-		goto out;
-	}
-	if (!json_object_object_get_ex(r.root, "device_id", &v) ||
-	    !json_object_is_type(v, json_type_string)) {
-		fail(err, 400, "bad_schema", "envelope field 'device_id' is missing");
-		goto out;
-	}
-	r.device_id = json_object_get_string(v);
-	if (!json_object_object_get_ex(r.root, "sig", &v) ||
+	if (!json_object_object_get_ex(r.root, "format", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
-	    decode_sig(json_object_get_string(v), r.sig) < 0) {
-		fail(err, 400, "bad_schema",
-		     "envelope field 'sig' must be a base64 Ed25519 signature");
+	    strcmp(json_object_get_string(v), format) != 0) {
+		fail(err, 400, "bad_format", "envelope field 'format' must be \"%s\" here", format);
 		goto out;
 	}
-	if (strcmp(kind, "alert") == 0 ? check_object(intake_alert_fields, r.rec, "alert",
-						      NULL, err) < 0
-				       : check_heartbeat(r.rec, err) < 0)
-		goto out;
-	json_object_object_get_ex(r.rec, "device_id", &v);
-	if (strcmp(json_object_get_string(v), r.device_id) != 0) {
-		fail(err, 400, "bad_schema", "envelope and %s name different devices", kind);
+	if (!envelope_bytes(r.root, "sig", r.sig, sizeof(r.sig))) {
+		fail(err, 400, "bad_schema", "envelope field 'sig' must be a base64 Ed25519 signature");
 		goto out;
 	}
-	json_object_object_get_ex(r.rec, strcmp(kind, "alert") == 0 ? "detected_at" : "time", &v);
-	intake_parse_time(json_object_get_string(v), &r.reported_time);
+	if (json_object_object_get_ex(r.root, "device_pub", NULL)) {
+		if (!envelope_bytes(r.root, "device_pub", r.pub, sizeof(r.pub))) {
+			fail(err, 400, "bad_schema",
+			     "envelope field 'device_pub' must be a base64 Ed25519 public key");
+			goto out;
+		}
+		r.has_pub = true;
+	}
+	if (!json_object_object_get_ex(r.root, "payload", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !(r.payload = unbase64(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+				   INTAKE_MAX_BODY, &r.payload_len))) {
+		fail(err, 400, "bad_schema", "envelope field 'payload' must be base64");
+		goto out;
+	}
+	r.rec = parse_prefix((const char *)r.payload, r.payload_len, true, &end);
+	if (!r.rec || end != r.payload_len) {
+		fail(err, 400, "bad_json", "the payload is not one valid JSON value");
+		goto out;
+	}
+	if (alert ? check_object(intake_alert_fields, r.rec, "alert", NULL, err) < 0
+		  : check_heartbeat(r.rec, err) < 0)
+		goto out;
+	r.device_id = json_object_get_string(json_object_object_get(r.rec, "device_id"));
+	intake_parse_time(json_object_get_string(json_object_object_get(r.rec, alert ? "detected_at"
+										   : "time")),
+			  &r.reported_time);
 	*ret = r;
-	r.root = NULL;
+	memset(&r, 0, sizeof(r));
 	rc = 0;
 out:
-	json_object_put(r.root);
+	intake_record_done(&r);
 	return rc;
 }
 
-int intake_verify(struct intake_record *rec,
+int intake_verify(const struct intake_record *rec,
 		  const unsigned char pk[crypto_sign_PUBLICKEYBYTES],
 		  struct intake_error *err)
 {
-	char key[32];
-	size_t klen;
-	const char *p = rec->body, *end = rec->body + rec->body_len;
-
-	/* Find each place where the key "<kind>" is followed by ':' and an
-	 * object.  Inside a JSON string an unescaped quote cannot occur, so
-	 * a match is the key itself; json-c parses the value and tells where
-	 * it ends.  The first span that both verifies and parses to the
-	 * checked record wins. */
-	klen = (size_t)snprintf(key, sizeof(key), "\"%s\"", rec->kind);
-	while ((p = memmem(p, (size_t)(end - p), key, klen)) != NULL) {
-		const char *q = p + klen;
-		p += klen;
-		while (q < end && strchr(" \t\r\n", *q))
-			q++;
-		if (q >= end || *q != ':')
-			continue;
-		q++;
-		while (q < end && strchr(" \t\r\n", *q))
-			q++;
-		if (q >= end || *q != '{')
-			continue;
-		size_t span = 0;
-		json_object *o = parse_prefix(q, (size_t)(end - q), false, &span);
-		/* json-c consumes the whitespace after a value: the span ends at
-		 * the object's closing brace. */
-		while (span > 0 && q[span - 1] != '}')
-			span--;
-		bool same = o && json_object_equal(o, rec->rec);
-		json_object_put(o);
-		if (!same)
-			continue;
-		if (crypto_sign_verify_detached(rec->sig, (const unsigned char *)q, span, pk) == 0) {
-			rec->span_off = (size_t)(q - rec->body);
-			rec->span_len = span;
-			return 0;
-		}
+	if (rec->has_pub && sodium_memcmp(rec->pub, pk, crypto_sign_PUBLICKEYBYTES) != 0) {
+		fail(err, 403, "bad_signature",
+		     "the envelope names a key other than the one enrolled for this device");
+		return -EPERM;
 	}
-	fail(err, 403, "bad_signature",
-	     "the signature does not verify with the key enrolled for this device");
-	return -EPERM;
+	if (crypto_sign_verify_detached(rec->sig, rec->payload, rec->payload_len, pk) != 0) {
+		fail(err, 403, "bad_signature",
+		     "the signature does not verify with the key enrolled for this device");
+		return -EPERM;
+	}
+	return 0;
 }
 
 void intake_record_done(struct intake_record *rec)
@@ -383,45 +414,55 @@ void intake_record_done(struct intake_record *rec)
 	if (!rec)
 		return;
 	json_object_put(rec->root);
+	json_object_put(rec->rec);
+	free(rec->payload);
 	rec->root = NULL;
 	rec->rec = NULL;
+	rec->payload = NULL;
 }
 
-int intake_read_pubkey(const char *path,
-		       unsigned char ret_pk[crypto_sign_PUBLICKEYBYTES])
+/* Decode one word as a 32-byte key, hex or base64. */
+static bool key_word(const char *w, size_t wl, unsigned char pk[crypto_sign_PUBLICKEYBYTES])
+{
+	size_t n = 0;
+	if (wl == 2 * crypto_sign_PUBLICKEYBYTES)
+		return sodium_hex2bin(pk, crypto_sign_PUBLICKEYBYTES, w, wl, NULL, &n, NULL) == 0 &&
+		       n == crypto_sign_PUBLICKEYBYTES;
+	return sodium_base642bin(pk, crypto_sign_PUBLICKEYBYTES, w, wl, NULL, &n, NULL,
+				 sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	       n == crypto_sign_PUBLICKEYBYTES;
+}
+
+int intake_read_pubkey(const char *path, unsigned char ret_pk[crypto_sign_PUBLICKEYBYTES],
+		       char *ret_name, size_t name_size)
 {
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-	char *buf = NULL, *save = NULL;
-	size_t len, n = 0;
+	char *buf = NULL, *save = NULL, *wsave = NULL;
+	size_t len;
 	int r;
 
 	r = hw_read_file(path, 4096, (void **)&buf, &len);
 	if (r < 0)
 		return r;
 	r = -EINVAL;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		while (*line && isspace((unsigned char)*line))
-			line++;
-		if (!*line || *line == '#')
+	for (char *line = strtok_r(buf, "\n", &save); line && r < 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t\r");
+		if (*line == '#')
 			continue;
-		/* Take the last word, so "ed25519 BASE64" or "ed25519:HEX" work too. */
-		char *e = line + strlen(line);
-		while (e > line && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		char *w = e;
-		while (w > line && !isspace((unsigned char)w[-1]) && w[-1] != ':')
-			w--;
-		size_t wl = strlen(w);
-		if (wl == 2 * sizeof(pk))
-			r = sodium_hex2bin(pk, sizeof(pk), w, wl, NULL, &n, NULL);
-		else
-			r = sodium_base642bin(pk, sizeof(pk), w, wl, NULL, &n, NULL,
-					      sodium_base64_VARIANT_ORIGINAL);
-		r = (r == 0 && n == sizeof(pk)) ? 0 : -EINVAL;
-		break;
+		for (char *w = strtok_r(line, " \t\r", &wsave); w; w = strtok_r(NULL, " \t\r", &wsave)) {
+			if (strncmp(w, "ed25519:", 8) == 0)
+				w += 8;
+			if (!key_word(w, strlen(w), pk))
+				continue;
+			char *next = strtok_r(NULL, " \t\r", &wsave);
+			if (name_size)
+				snprintf(ret_name, name_size, "%s", next ? next : "");
+			memcpy(ret_pk, pk, sizeof(pk));
+			r = 0;
+			break;
+		}
 	}
-	if (r == 0)
-		memcpy(ret_pk, pk, sizeof(pk));
 	free(buf);
 	return r;
 }

@@ -1,12 +1,19 @@
 /* intake.h - checking what a device sends before anything is stored: the
- * envelope ({"alert"|"heartbeat": {...}, "sig": "...", "device_id": "..."}),
- * every field of the record against a fixed schema, and the Ed25519
- * signature over the exact bytes of the record as they appear in the body.
+ * signed envelope
+ *
+ *   {"format": "hashwatch-alert/1" | "hashwatch-heartbeat/1",
+ *    "payload": "<base64 of the record's JSON bytes>",
+ *    "sig": "<base64 Ed25519 signature over exactly those bytes>",
+ *    "device_pub": "<base64 public key>"}          (optional)
+ *
+ * (the scanner's docs/alert-format.md), every field of the record against
+ * a fixed schema, and the signature with the key enrolled for the device the
+ * record names.
  *
  * This module knows nothing of HTTP or SQLite; it turns bytes into a checked
  * record or into a rejection with a reason a person can read.  The schema
  * table below is the single place that names the alert fields: the store
- * derives its columns from it.
+ * derives its INSERT from it.
  */
 #ifndef HW_INTAKE_H
 #define HW_INTAKE_H
@@ -20,12 +27,18 @@
 
 #define INTAKE_MAX_BODY (64 * 1024) /* bytes; larger bodies are refused */
 #define INTAKE_MAX_LISTS 64	    /* lists in one heartbeat */
+#define INTAKE_MAX_NAMES 16	    /* names in an INTAKE_IDLIST field */
+#define INTAKE_ALERT_FORMAT "hashwatch-alert/1"
+#define INTAKE_HEARTBEAT_FORMAT "hashwatch-heartbeat/1"
 
 enum intake_type {
 	INTAKE_STR,  /* printable ASCII/UTF-8 text, no control characters */
 	INTAKE_ID,   /* [A-Za-z0-9._:@/+-], a device, list or model name */
 	INTAKE_HEX,  /* lowercase hex, length in [min, max] */
-	INTAKE_UINT, /* integer 0 .. 2^53 (exact in every JSON reader) */
+	INTAKE_UINT, /* integer 0 .. 2^53 (exact in every JSON reader); in
+		      * [min, max] when max is not 0 */
+	INTAKE_NUM,  /* number >= 0, integer or not (OpenCV distances) */
+	INTAKE_IDLIST, /* array of up to INTAKE_MAX_NAMES INTAKE_ID strings */
 	INTAKE_BOOL,
 	INTAKE_TIME, /* UTC, RFC 3339: 2024-05-01T09:30:00Z (fraction allowed) */
 };
@@ -33,7 +46,7 @@ enum intake_type {
 struct intake_field {
 	const char *name; /* JSON key and SQL column name */
 	enum intake_type type;
-	unsigned min, max; /* string length bounds (bytes) */
+	unsigned min, max; /* string length bounds (bytes), or UINT range */
 	bool optional;	   /* may be absent or null */
 	const char *meaning; /* plain words for the dashboard */
 };
@@ -50,18 +63,22 @@ struct intake_error {
 	char detail[160];
 };
 
-/* A parsed envelope whose schema is valid.  The signature is checked
- * separately (intake_verify) because the key depends on the device. */
+/* A parsed envelope whose record passed the schema check.  The signature
+ * is checked separately (intake_verify) because the key depends on the
+ * device the record names. */
 struct intake_record {
-	json_object *root;	 /* the whole body, parsed (owned) */
-	json_object *rec;	 /* root's "alert" or "heartbeat" (borrowed) */
+	json_object *root;	 /* the envelope (owned) */
+	json_object *rec;	 /* the record parsed from the payload (owned) */
 	const char *kind;	 /* "alert" or "heartbeat" */
-	const char *device_id;	 /* borrowed from root */
+	const char *device_id;	 /* borrowed from rec */
+	unsigned char *payload;	 /* the signed bytes, NUL-terminated (owned) */
+	size_t payload_len;
 	unsigned char sig[crypto_sign_BYTES];
+	unsigned char pub[crypto_sign_PUBLICKEYBYTES]; /* device_pub, if has_pub */
+	bool has_pub;
 	const char *body;	 /* the caller's body bytes (borrowed) */
 	size_t body_len;
-	size_t span_off, span_len; /* the signed bytes, once verified */
-	int64_t reported_time;	 /* detected_at / time, seconds since epoch */
+	int64_t reported_time;	 /* detected_at / time, seconds since the epoch */
 };
 
 /* Parse and schema-check a body of kind "alert" or "heartbeat".  body must
@@ -70,12 +87,10 @@ struct intake_record {
 int intake_parse(const char *kind, const char *body, size_t len,
 		 struct intake_record *ret, struct intake_error *err);
 
-/* Check rec's signature with the device's public key.  The signed bytes
- * are the record object exactly as it appears in the body; they must also
- * parse to the same object the schema check saw (so that a duplicate key
- * cannot smuggle a second, unsigned record).  Returns 0 and sets
- * span_off/span_len, or -EPERM and fills *err. */
-int intake_verify(struct intake_record *rec,
+/* Check the signature over the payload with the device's enrolled public
+ * key (and, when the envelope names a key, that it is the same one).
+ * Returns 0, or -EPERM and fills *err. */
+int intake_verify(const struct intake_record *rec,
 		  const unsigned char pk[crypto_sign_PUBLICKEYBYTES],
 		  struct intake_error *err);
 
@@ -86,10 +101,12 @@ void intake_record_done(struct intake_record *rec);
  * Returns 0 or -EINVAL. */
 int intake_parse_time(const char *s, int64_t *ret);
 
-/* Read a device public key file: 32 bytes of Ed25519 public key as base64
- * or hex on one line, blank lines and lines starting with '#' ignored.
- * Returns 0, -EINVAL (not a key), or -errno. */
-int intake_read_pubkey(const char *path,
-		       unsigned char ret_pk[crypto_sign_PUBLICKEYBYTES]);
+/* Read a device public key file: the first word, on a line that is not
+ * blank or a '#' comment, that is the base64 or hex of 32 bytes.  The
+ * scanner writes "ed25519 <base64> <device id>"; the word after the key,
+ * if any, is copied to ret_name (size name_size; "" if none).  Returns 0,
+ * -EINVAL (no key in the file), or -errno. */
+int intake_read_pubkey(const char *path, unsigned char ret_pk[crypto_sign_PUBLICKEYBYTES],
+		       char *ret_name, size_t name_size);
 
 #endif

@@ -317,9 +317,11 @@ static int cmd_enroll(int argc, char **argv)
 		"Usage: " PROG " enroll --db PATH DEVICE_ID PUBKEY_FILE\n\n"
 		"Enroll a laptop: alerts and heartbeats signed with this Ed25519 key and\n"
 		"naming DEVICE_ID (its asset tag) are accepted.  PUBKEY_FILE is the laptop's\n"
-		"<state>/device.pub (base64 or hex of the 32-byte key; '#' comments allowed).\n";
+		"<state>/device.pub (\"ed25519 BASE64 DEVICE_ID\"; a bare base64 or hex key and\n"
+		"'#' comment lines are accepted too).\n";
 	struct dbopts o = { 0 };
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	char named[72];
 	struct rstore *st = NULL;
 	int rc = EXIT_ERR, i = parse_dbopts(argc, argv, "enroll", usage, &o, &rc), r;
 
@@ -333,11 +335,17 @@ static int cmd_enroll(int argc, char **argv)
 		err("enroll", "a device id is 1-64 letters, digits and ._:@/+-");
 		return EXIT_ERR;
 	}
-	r = intake_read_pubkey(argv[i + 1], pk);
+	r = intake_read_pubkey(argv[i + 1], pk, named, sizeof(named));
 	if (r < 0) {
 		err("enroll", "%s: %s", argv[i + 1],
 		    r == -EINVAL ? "not an Ed25519 public key (base64 or hex of 32 bytes)"
 				 : strerror(-r));
+		return EXIT_ERR;
+	}
+	/* The scanner writes its device id after the key: a different one
+	 * means the file is from another laptop, or the id was mistyped. */
+	if (*named && strcmp(named, argv[i]) != 0) {
+		err("enroll", "%s is the key of device '%s', not '%s'", argv[i + 1], named, argv[i]);
 		return EXIT_ERR;
 	}
 	if (open_db("enroll", o.db, &st) < 0)
@@ -481,7 +489,7 @@ static int cmd_alerts(int argc, char **argv)
 			       str_or(a, "status", ""),
 			       json_object_get_boolean(json_object_object_get(a, "confirmed")) ? "yes"
 											  : "no",
-			       str_or(a, "category", ""));
+			       str_or(a, "entry_category", ""));
 		}
 	}
 	rc = 0;

@@ -32,17 +32,18 @@ static const char *const migrations[] = {
 	" enrolled_at INTEGER NOT NULL,"
 	" revoked_at INTEGER);"
 	"CREATE TABLE alerts ("
-	" alert_id TEXT PRIMARY KEY,"
+	" alert_id TEXT PRIMARY KEY, v INTEGER NOT NULL,"
 	" device_id TEXT NOT NULL REFERENCES devices(device_id),"
 	" detected_at TEXT NOT NULL, scanner_version TEXT NOT NULL,"
 	" config_digest TEXT NOT NULL, list_id TEXT NOT NULL,"
-	" list_version INTEGER NOT NULL, entry_id TEXT NOT NULL,"
-	" entry_source TEXT NOT NULL, category TEXT NOT NULL, model TEXT NOT NULL,"
-	" distance INTEGER NOT NULL, quality INTEGER, confirmed INTEGER NOT NULL,"
-	" match_count INTEGER NOT NULL, file_sha256 TEXT NOT NULL,"
+	" list_version INTEGER NOT NULL, list_digest TEXT, entry_id TEXT NOT NULL,"
+	" entry_source TEXT NOT NULL, entry_category TEXT NOT NULL, model TEXT NOT NULL,"
+	" distance NUMERIC NOT NULL, quality INTEGER, dihedral_variant INTEGER,"
+	" confirmed INTEGER NOT NULL, signals TEXT, threshold INTEGER, match_count INTEGER,"
+	" file_sha256 TEXT NOT NULL, path TEXT,"
 	" audit_seq INTEGER NOT NULL, audit_head TEXT NOT NULL,"
 	" signed_body TEXT NOT NULL,"      /* the request body as received */
-	" signed_sha256 TEXT NOT NULL,"    /* SHA-256 of the signed alert bytes */
+	" signed_sha256 TEXT NOT NULL,"    /* SHA-256 of the signed payload */
 	" received_at INTEGER NOT NULL,"
 	" status TEXT NOT NULL DEFAULT 'new' CHECK (status IN"
 	"  ('new', 'acknowledged', 'closed', 'false_positive')),"
@@ -161,8 +162,19 @@ static int run(struct rstore *st, sqlite3_stmt *s)
 	return rc;
 }
 
+/* Columns that hold JSON text and are shown as JSON. */
+static const char *const json_columns[] = { "lists", "signals", NULL };
+
+static bool in_list(const char *name, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
 /* Turn every row of s into a JSON object keyed by column name and append
- * it to arr; finalizes s.  A column named "lists" holds JSON text. */
+ * it to arr; finalizes s. */
 static int rows_json(struct rstore *st, sqlite3_stmt *s, json_object *arr)
 {
 	int rc;
@@ -173,19 +185,20 @@ static int rows_json(struct rstore *st, sqlite3_stmt *s, json_object *arr)
 		for (int c = 0; c < sqlite3_column_count(s); c++) {
 			const char *name = sqlite3_column_name(s, c);
 			json_object *v = NULL;
-			bool is_bool = false;
-			for (size_t b = 0; bool_columns[b]; b++)
-				is_bool |= strcmp(bool_columns[b], name) == 0;
+			bool is_bool = in_list(name, bool_columns);
 			switch (sqlite3_column_type(s, c)) {
 			case SQLITE_INTEGER:
 				v = is_bool ? json_object_new_boolean(sqlite3_column_int(s, c) != 0)
 					    : json_object_new_int64(sqlite3_column_int64(s, c));
 				break;
+			case SQLITE_FLOAT:
+				v = json_object_new_double(sqlite3_column_double(s, c));
+				break;
 			case SQLITE_TEXT:
 			case SQLITE_BLOB: {
 				const char *t = (const char *)sqlite3_column_text(s, c);
-				v = strcmp(name, "lists") == 0 ? json_tokener_parse(t)
-							       : json_object_new_string(t);
+				v = in_list(name, json_columns) ? json_tokener_parse(t)
+								: json_object_new_string(t);
 				break;
 			}
 			default:
@@ -539,8 +552,7 @@ int rstore_alert_put(struct rstore *st, const struct intake_record *rec,
 	sqlite3_stmt *s = NULL;
 	int r, i = 1;
 
-	crypto_hash_sha256(digest, (const unsigned char *)rec->body + rec->span_off,
-			   rec->span_len);
+	crypto_hash_sha256(digest, rec->payload, rec->payload_len);
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
 
 	TX_BEGIN(st);
@@ -569,8 +581,14 @@ int rstore_alert_put(struct rstore *st, const struct intake_record *rec,
 		json_object *v = json_object_object_get(rec->rec, f->name);
 		if (!v)
 			sqlite3_bind_null(s, i);
-		else if (f->type == INTAKE_UINT)
+		else if (f->type == INTAKE_UINT ||
+			 (f->type == INTAKE_NUM && json_object_is_type(v, json_type_int)))
 			sqlite3_bind_int64(s, i, json_object_get_int64(v));
+		else if (f->type == INTAKE_NUM)
+			sqlite3_bind_double(s, i, json_object_get_double(v));
+		else if (f->type == INTAKE_IDLIST)
+			sqlite3_bind_text(s, i, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+					  -1, SQLITE_TRANSIENT);
 		else if (f->type == INTAKE_BOOL)
 			sqlite3_bind_int(s, i, json_object_get_boolean(v));
 		else
@@ -635,10 +653,11 @@ done:
 /* The alert columns staff see, with times as ISO 8601 and the overdue
  * mark (?1 = the moment before which an unacknowledged alert is overdue). */
 #define ALERT_COLUMNS                                                          \
-	"alert_id, detected_at, device_id, scanner_version, config_digest,"   \
-	" list_id, list_version, entry_id, entry_source, category, model,"     \
-	" distance, quality, confirmed, match_count, file_sha256, audit_seq,"  \
-	" audit_head, " ISO("received_at") " AS received_at, status, assignee," \
+	"alert_id, v, detected_at, device_id, scanner_version, config_digest,"  \
+	" list_id, list_version, list_digest, entry_id, entry_source,"          \
+	" entry_category, model, distance, quality, dihedral_variant,"          \
+	" confirmed, signals, threshold, match_count, file_sha256, path,"       \
+	" audit_seq, audit_head, " ISO("received_at") " AS received_at, status, assignee," \
 	" " ISO("acknowledged_at") " AS acknowledged_at, acknowledged_by,"     \
 	" " ISO("closed_at") " AS closed_at, closed_by, resolution,"           \
 	" (status = 'new' AND received_at < ?1) AS overdue"
@@ -663,7 +682,7 @@ int rstore_alerts(struct rstore *st, const struct rstore_filter *f, json_object 
 			     "SELECT " ALERT_COLUMNS " FROM alerts WHERE"
 			     " (?2 IS NULL OR status = ?2 OR"
 			     "  (?2 = 'open' AND status IN ('new', 'acknowledged')))"
-			     " AND (?3 IS NULL OR category = ?3)"
+			     " AND (?3 IS NULL OR entry_category = ?3)"
 			     " AND (?4 IS NULL OR device_id = ?4)"
 			     " AND (?5 < 0 OR confirmed = ?5)"
 			     " ORDER BY received_at DESC, rowid DESC LIMIT ?6",

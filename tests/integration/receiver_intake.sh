@@ -8,11 +8,14 @@
 . "$(dirname "$0")/receiver.lib"
 
 rcv_certs
-dev_key dev1; dev_key dev2; dev_key other; dev_key rogue
+dev_key dev1 ASSET-0001; dev_key dev2 ASSET-0002; dev_key other; dev_key rogue ASSET-0009
 "$RCV" enroll --db "$DB" ASSET-0001 "$T/dev1.pub" >/dev/null || fail "enroll"
 "$RCV" enroll --db "$DB" ASSET-0002 "$T/dev2.pub" >/dev/null || fail "enroll 2"
-"$RCV" enroll --db "$DB" ASSET-0001 "$T/dev2.pub" 2>/dev/null && fail "enrolled an id twice"
+"$RCV" enroll --db "$DB" ASSET-0001 "$T/other.pub" 2>/dev/null && fail "enrolled an id twice"
+"$RCV" enroll --db "$DB" ASSET-0003 "$T/dev1.pub" 2>/dev/null && fail "enrolled ASSET-0001's key file as ASSET-0003"
 "$RCV" enroll --db "$DB" ASSET-0003 /etc/hostname 2>/dev/null && fail "enrolled a non-key"
+{ echo "# bare hex key"; openssl pkey -in "$T/other.pem" -pubout -outform DER | tail -c 32 | od -An -tx1 | tr -d ' \n'; echo; } >"$T/hex.pub"
+"$RCV" enroll --db "$DB" ASSET-0004 "$T/hex.pub" >/dev/null || fail "enroll a hex key"
 rcv_start
 
 # expect STATUS ERRORCODE PATH BODYFILE [ctype]
@@ -28,7 +31,7 @@ expect() {
 # 1. A valid alert is stored with every field.
 ID=$(rand_id)
 alert_json ASSET-0001 "$ID" >"$T/a1"
-envelope alert "$T/a1" dev1 ASSET-0001 >"$T/b1"
+envelope alert "$T/a1" dev1 >"$T/b1"
 expect 201 stored /v1/alerts "$T/b1"
 [ "$(alert_count)" = 1 ] || fail "expected 1 stored alert"
 "$RCV" alerts --db "$DB" --json >"$T/stored"
@@ -40,7 +43,7 @@ ok "valid alert stored with all $(jq -r 'keys|length' "$T/a1") fields"
 
 # 2. Redelivery, byte-identical and with a re-spaced envelope: duplicate.
 expect 200 duplicate /v1/alerts "$T/b1"
-printf '{ "device_id" : "ASSET-0001",\n "sig": "%s",\n "alert" : %s }\n' "$(sign dev1 "$T/a1")" "$(cat "$T/a1")" >"$T/b1b"
+printf '{ "sig" : "%s",\n  "payload": "%s",\n  "format": "hashwatch-alert/1" }\n' "$(sign dev1 "$T/a1")" "$(base64 -w0 <"$T/a1")" >"$T/b1b"
 expect 200 duplicate /v1/alerts "$T/b1b"
 [ "$(alert_count)" = 1 ] || fail "redelivery stored a second alert"
 ok "redelivery is idempotent"
@@ -48,41 +51,47 @@ ok "redelivery is idempotent"
 # 3. Refusals; nothing may be stored by any of them.
 ID2=$(rand_id)
 alert_json ASSET-0001 "$ID2" >"$T/a2"
-envelope alert "$T/a2" other ASSET-0001 >"$T/forged"
+envelope alert "$T/a2" other >"$T/forged"
 expect 403 bad_signature /v1/alerts "$T/forged"
-envelope alert "$T/a2" dev1 ASSET-0001 | sed 's/"distance":12/"distance":2/' >"$T/altered"
-grep -q '"distance":2,' "$T/altered" || fail "test did not alter the body"
+jq -c 'del(.device_pub)' "$T/forged" >"$T/forged2"
+expect 403 bad_signature /v1/alerts "$T/forged2"
+alert_json ASSET-0001 "$ID2" '.distance = 2' >"$T/a2x"
+envelope alert "$T/a2" dev1 | jq -c --arg p "$(base64 -w0 <"$T/a2x")" '.payload = $p' >"$T/altered"
 expect 403 bad_signature /v1/alerts "$T/altered"
 alert_json ASSET-0009 "$ID2" >"$T/a9"
-envelope alert "$T/a9" rogue ASSET-0009 >"$T/unknown"
+envelope alert "$T/a9" rogue >"$T/unknown"
 expect 403 unknown_device /v1/alerts "$T/unknown"
+alert_json ASSET-0002 "$ID2" >"$T/a6"
+envelope alert "$T/a6" dev1 >"$T/otherdev"
+expect 403 bad_signature /v1/alerts "$T/otherdev"
 alert_json ASSET-0001 "$ID" '.distance = 30' >"$T/a1x"
-envelope alert "$T/a1x" dev1 ASSET-0001 >"$T/conflict"
+envelope alert "$T/a1x" dev1 >"$T/conflict"
 expect 409 conflict /v1/alerts "$T/conflict"
-# A second "alert" key: json-c keeps the last, which is not the signed one.
-printf '{"alert":%s,"alert":%s,"sig":"%s","device_id":"ASSET-0001"}' "$(cat "$T/a2")" \
-	"$(alert_json ASSET-0001 "$ID2" '.category = "other"')" "$(sign dev1 "$T/a2")" >"$T/smuggle"
-expect 403 bad_signature /v1/alerts "$T/smuggle"
 head -c 70000 /dev/zero | tr '\0' 'a' >"$T/big"
 expect 413 too_large /v1/alerts "$T/big"
-printf '{"alert": {"alert_id": "%s",' "$ID2" >"$T/trunc"
+printf '{"format": "hashwatch-alert/1", "payload": "' >"$T/trunc"
 expect 400 bad_json /v1/alerts "$T/trunc"
+printf '{"alert_id": "%s",' "$ID2" >"$T/half"
+envelope alert "$T/half" dev1 >"$T/badpayload"
+expect 400 bad_json /v1/alerts "$T/badpayload"
+jq -c '.format = "hashwatch-heartbeat/1"' "$T/b1" >"$T/wrongformat"
+expect 400 bad_format /v1/alerts "$T/wrongformat"
 expect 415 content_type /v1/alerts "$T/b1" text/plain
 alert_json ASSET-0001 "$ID2" 'del(.file_sha256)' >"$T/a3"
-envelope alert "$T/a3" dev1 ASSET-0001 >"$T/missing"
+envelope alert "$T/a3" dev1 >"$T/missing"
 expect 400 bad_schema /v1/alerts "$T/missing"
-alert_json ASSET-0001 "$ID2" '.path = "/home/student/x.jpg"' >"$T/a4"
-envelope alert "$T/a4" dev1 ASSET-0001 >"$T/extra"
+alert_json ASSET-0001 "$ID2" '.pixels = "AAAA"' >"$T/a4"
+envelope alert "$T/a4" dev1 >"$T/extra"
 expect 400 bad_schema /v1/alerts "$T/extra"
 alert_json ASSET-0001 "$ID2" '.distance = "12"' >"$T/a5"
-envelope alert "$T/a5" dev1 ASSET-0001 >"$T/typed"
+envelope alert "$T/a5" dev1 >"$T/typed"
 expect 400 bad_schema /v1/alerts "$T/typed"
-alert_json ASSET-0001 "$ID2" >"$T/a6"
-envelope alert "$T/a6" dev1 ASSET-0002 >"$T/mismatch"
-expect 400 bad_schema /v1/alerts "$T/mismatch"
+alert_json ASSET-0001 "$ID2" '.detected_at = "yesterday"' >"$T/a5t"
+envelope alert "$T/a5t" dev1 >"$T/badtime"
+expect 400 bad_schema /v1/alerts "$T/badtime"
 "$RCV" revoke --db "$DB" ASSET-0002 >/dev/null || fail "revoke"
 alert_json ASSET-0002 "$ID2" >"$T/a7"
-envelope alert "$T/a7" dev2 ASSET-0002 >"$T/revoked"
+envelope alert "$T/a7" dev2 >"$T/revoked"
 expect 403 revoked_device /v1/alerts "$T/revoked"
 "$RCV" revoke --db "$DB" ASSET-0002 2>/dev/null && fail "revoked twice"
 code=$(curl -sS --cacert "$T/ca.pem" -o /dev/null -w '%{http_code}' "$URL/v1/alerts")
@@ -90,15 +99,15 @@ code=$(curl -sS --cacert "$T/ca.pem" -o /dev/null -w '%{http_code}' "$URL/v1/ale
 code=$(post /v1/nothing "$T/b1")
 [ "$code" = 404 ] || fail "POST /v1/nothing gave $code"
 [ "$(alert_count)" = 1 ] || fail "a refused request stored something"
-ok "forged, altered, unknown, revoked, conflicting, smuggled, oversized, malformed, mistyped: refused"
+ok "forged, altered, unknown, revoked, conflicting, oversized, malformed, mistyped: refused"
 
 # 4. Heartbeats: fleet state; replay refused; chain regression and fork flagged.
 hb() { # DEVICE KEY SEQ HEAD TIME
 	jq -cn --arg dev "$1" --argjson seq "$3" --arg head "$4" --arg t "$(now_utc "$5")" '{
-		device_id: $dev, time: $t, scanner_version: "0.1.0",
+		v: 1, device_id: $dev, time: $t, scanner_version: "0.1.0",
 		lists: [{id: "district-demo", version: 7, digest: "aabbccddeeff00112233445566778899"}],
 		spool_depth: 0, audit_seq: $seq, audit_head: $head}' | tr -d '\n' >"$T/hb"
-	envelope heartbeat "$T/hb" "$2" "$1" >"$T/hbbody"
+	envelope heartbeat "$T/hb" "$2" >"$T/hbbody"
 }
 H1=$(printf 'a%.0s' $(seq 64)); H2=$(printf 'b%.0s' $(seq 64)); H3=$(printf 'c%.0s' $(seq 64))
 t0=$(( $(date +%s) + 5 ))
