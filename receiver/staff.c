@@ -547,6 +547,8 @@ enum MHD_Result staff_handle(struct staff *sf, struct req *rq)
 		return api(sf, rq);
 	if (!is(rq->method, "GET") && !is(rq->method, "HEAD"))
 		return server_reply_error(rq, 405, "method", "pages are read with GET");
+	if (is(url, "/favicon.ico")) /* browsers ask for it; there is none */
+		return server_reply(rq, 204, NULL, "", 0, NULL);
 	asset = www_find(is(url, "/") ? "/index.html" : is(url, "/login") ? "/login.html" : url);
 	if (asset && asset->public)
 		return server_reply(rq, 200, asset->ctype, asset->data, asset->len, NULL);
