@@ -102,6 +102,26 @@ static int open_db(const char *cmd, const char *path, struct rstore **ret)
 	return r;
 }
 
+/* The common start of a database command: options, exactly nargs
+ * operands (-1: any number), the database opened.  Returns the index of
+ * the first operand, or -1 with *ret_exit set (help shown or an error
+ * printed). */
+static int db_start(int argc, char **argv, const char *cmd, const char *usage, int nargs,
+		    struct dbopts *o, struct rstore **st, int *ret_exit)
+{
+	int i = parse_dbopts(argc, argv, cmd, usage, o, ret_exit);
+	if (i < 0)
+		return -1;
+	*ret_exit = EXIT_ERR;
+	if (nargs >= 0 && argc - i != nargs) {
+		fputs(usage, stderr);
+		return -1;
+	}
+	if (open_db(cmd, o->db, st) < 0)
+		return -1;
+	return i;
+}
+
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -323,33 +343,27 @@ static int cmd_enroll(int argc, char **argv)
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	char named[72];
 	struct rstore *st = NULL;
-	int rc = EXIT_ERR, i = parse_dbopts(argc, argv, "enroll", usage, &o, &rc), r;
+	int rc, i = db_start(argc, argv, "enroll", usage, 2, &o, &st, &rc), r;
 
 	if (i < 0)
 		return rc;
-	if (argc - i != 2) {
-		fputs(usage, stderr);
-		return EXIT_ERR;
-	}
 	if (!valid_name(argv[i])) {
 		err("enroll", "a device id is 1-64 letters, digits and ._:@/+-");
-		return EXIT_ERR;
+		goto out;
 	}
 	r = intake_read_pubkey(argv[i + 1], pk, named, sizeof(named));
 	if (r < 0) {
 		err("enroll", "%s: %s", argv[i + 1],
 		    r == -EINVAL ? "not an Ed25519 public key (base64 or hex of 32 bytes)"
 				 : strerror(-r));
-		return EXIT_ERR;
+		goto out;
 	}
 	/* The scanner writes its device id after the key: a different one
 	 * means the file is from another laptop, or the id was mistyped. */
 	if (*named && strcmp(named, argv[i]) != 0) {
 		err("enroll", "%s is the key of device '%s', not '%s'", argv[i + 1], named, argv[i]);
-		return EXIT_ERR;
+		goto out;
 	}
-	if (open_db("enroll", o.db, &st) < 0)
-		return EXIT_ERR;
 	r = rstore_device_enroll(st, argv[i], pk);
 	if (r == -EEXIST)
 		err("enroll", "device %s is already enrolled (a revoked id stays taken; "
@@ -362,6 +376,7 @@ static int cmd_enroll(int argc, char **argv)
 		printf("enrolled %s (key %.16s...)\n", argv[i], hex);
 		rc = 0;
 	}
+out:
 	rstore_close(st);
 	return rc;
 }
@@ -374,16 +389,10 @@ static int cmd_revoke(int argc, char **argv)
 		"already stored stay.\n";
 	struct dbopts o = { 0 };
 	struct rstore *st = NULL;
-	int rc = EXIT_ERR, i = parse_dbopts(argc, argv, "revoke", usage, &o, &rc), r;
+	int rc, i = db_start(argc, argv, "revoke", usage, 1, &o, &st, &rc), r;
 
 	if (i < 0)
 		return rc;
-	if (argc - i != 1) {
-		fputs(usage, stderr);
-		return EXIT_ERR;
-	}
-	if (open_db("revoke", o.db, &st) < 0)
-		return EXIT_ERR;
 	r = rstore_device_revoke(st, argv[i]);
 	if (r == -ENOENT)
 		err("revoke", "no enrolled, unrevoked device %s ('" PROG " devices' lists them)",
@@ -422,12 +431,10 @@ static int cmd_devices(int argc, char **argv)
 	struct dbopts o = { 0 };
 	struct rstore *st = NULL;
 	json_object *arr = NULL;
-	int rc = EXIT_ERR, i = parse_dbopts(argc, argv, "devices", usage, &o, &rc);
+	int rc;
 
-	if (i < 0)
+	if (db_start(argc, argv, "devices", usage, 0, &o, &st, &rc) < 0)
 		return rc;
-	if (open_db("devices", o.db, &st) < 0)
-		return EXIT_ERR;
 	if (rstore_devices(st, 3600, &arr) < 0) {
 		err("devices", "%s", rstore_errmsg(st));
 		goto out;
@@ -463,12 +470,10 @@ static int cmd_alerts(int argc, char **argv)
 	struct dbopts o = { 0 };
 	struct rstore *st = NULL;
 	json_object *arr = NULL;
-	int rc = EXIT_ERR, i = parse_dbopts(argc, argv, "alerts", usage, &o, &rc), r;
+	int rc, r;
 
-	if (i < 0)
+	if (db_start(argc, argv, "alerts", usage, 0, &o, &st, &rc) < 0)
 		return rc;
-	if (open_db("alerts", o.db, &st) < 0)
-		return EXIT_ERR;
 	struct rstore_filter f = { .status = o.status, .confirmed = -1, .limit = 1000000,
 				   .overdue_after = 15 * 60 };
 	r = rstore_alerts(st, &f, &arr);
@@ -508,17 +513,13 @@ static int cmd_purge(int argc, char **argv)
 	struct dbopts o = { 0 };
 	struct rstore *st = NULL;
 	long days;
-	int rc = EXIT_ERR, i = parse_dbopts(argc, argv, "purge", usage, &o, &rc), n = 0;
+	int rc, i = db_start(argc, argv, "purge", usage, 1, &o, &st, &rc), n = 0;
 
 	if (i < 0)
 		return rc;
-	if (argc - i != 1 || parse_num(argv[i], 0, 100000, &days) < 0) {
-		fputs(usage, stderr);
-		return EXIT_ERR;
-	}
-	if (open_db("purge", o.db, &st) < 0)
-		return EXIT_ERR;
-	if (rstore_purge(st, (int)days, &n) < 0) {
+	if (parse_num(argv[i], 0, 100000, &days) < 0) {
+		err("purge", "DAYS is a whole number of days");
+	} else if (rstore_purge(st, (int)days, &n) < 0) {
 		err("purge", "%s", rstore_errmsg(st));
 	} else {
 		printf("purged %d alerts\n", n);

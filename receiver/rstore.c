@@ -119,36 +119,54 @@ static int exec(struct rstore *st, const char *sql)
 /* Prepare sql and bind the arguments described by fmt, one letter each:
  * s (const char *, NULL binds NULL), i (int64_t), b (blob: pointer and int
  * length).  Returns NULL after recording the error. */
-static sqlite3_stmt *prep(struct rstore *st, const char *sql, const char *fmt, ...)
+static sqlite3_stmt *vprep(struct rstore *st, const char *sql, const char *fmt, va_list *ap)
 {
 	sqlite3_stmt *s = NULL;
-	va_list ap;
 	int rc = SQLITE_OK;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		db_fail(st);
 		return NULL;
 	}
-	va_start(ap, fmt);
 	for (int i = 1; fmt && *fmt && rc == SQLITE_OK; fmt++, i++) {
 		if (*fmt == 's') {
-			const char *v = va_arg(ap, const char *);
+			const char *v = va_arg(*ap, const char *);
 			rc = v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT)
 			       : sqlite3_bind_null(s, i);
 		} else if (*fmt == 'i') {
-			rc = sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
+			rc = sqlite3_bind_int64(s, i, va_arg(*ap, int64_t));
 		} else {
-			const void *p = va_arg(ap, const void *);
-			rc = sqlite3_bind_blob(s, i, p, va_arg(ap, int), SQLITE_TRANSIENT);
+			const void *p = va_arg(*ap, const void *);
+			rc = sqlite3_bind_blob(s, i, p, va_arg(*ap, int), SQLITE_TRANSIENT);
 		}
 	}
-	va_end(ap);
 	if (rc != SQLITE_OK) {
 		db_fail(st);
 		sqlite3_finalize(s);
 		return NULL;
 	}
 	return s;
+}
+
+static sqlite3_stmt *prep(struct rstore *st, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sqlite3_stmt *s = vprep(st, sql, fmt, &ap);
+	va_end(ap);
+	return s;
+}
+
+/* Step s (which may be NULL after a failed prep) to its first row: 0 with
+ * a row to read, -ENOENT when there is none, or -EIO.  The caller
+ * finalizes s. */
+static int first_row(struct rstore *st, sqlite3_stmt *s)
+{
+	int step;
+	if (!s)
+		return -EIO;
+	step = sqlite3_step(s);
+	return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? -ENOENT : db_fail(st);
 }
 
 /* Run a statement that returns no rows, and finalize it. */
@@ -377,18 +395,14 @@ int rstore_device_key(struct rstore *st, const char *id,
 	pthread_mutex_lock(&st->lock);
 	s = prep(st, "SELECT pubkey, revoked_at IS NOT NULL FROM devices WHERE device_id = ?",
 		 "s", id);
-	if (!s)
-		goto out;
-	int step = sqlite3_step(s);
-	if (step == SQLITE_ROW && sqlite3_column_bytes(s, 0) == crypto_sign_PUBLICKEYBYTES) {
+	r = first_row(st, s);
+	if (r == 0 && sqlite3_column_bytes(s, 0) == crypto_sign_PUBLICKEYBYTES) {
 		memcpy(ret_pk, sqlite3_column_blob(s, 0), crypto_sign_PUBLICKEYBYTES);
 		*ret_revoked = sqlite3_column_int(s, 1) != 0;
-		r = 0;
-	} else {
-		r = step == SQLITE_DONE ? -ENOENT : db_fail(st);
+	} else if (r == 0) {
+		r = -EIO; /* the CHECK constraint makes this impossible */
 	}
 	sqlite3_finalize(s);
-out:
 	pthread_mutex_unlock(&st->lock);
 	return r;
 }
@@ -404,6 +418,20 @@ static int query_array(struct rstore *st, sqlite3_stmt *s, json_object **ret)
 	}
 	*ret = arr;
 	return 0;
+}
+
+/* Lock, prepare sql with prep()'s arguments, read all rows, unlock. */
+static int select_array(struct rstore *st, json_object **ret, const char *sql, const char *fmt,
+			...)
+{
+	va_list ap;
+	int r;
+	pthread_mutex_lock(&st->lock);
+	va_start(ap, fmt);
+	r = query_array(st, vprep(st, sql, fmt, &ap), ret);
+	va_end(ap);
+	pthread_mutex_unlock(&st->lock);
+	return r;
 }
 
 int rstore_devices(struct rstore *st, int64_t stale_after, json_object **ret)
@@ -669,28 +697,22 @@ int rstore_alerts(struct rstore *st, const struct rstore_filter *f, json_object 
 	const char *status = f->status;
 	bool known = !status;
 	int limit = f->limit < 1 ? 100 : f->limit > 1000000 ? 1000000 : f->limit;
-	int r;
 
 	for (size_t i = 0; statuses[i] && !known; i++)
 		known = strcmp(statuses[i], status) == 0;
 	if (!known)
 		return -EINVAL;
-	pthread_mutex_lock(&st->lock);
 	/* A NULL filter value binds NULL and the "?N IS NULL OR" arm passes. */
-	r = query_array(st,
-			prep(st,
-			     "SELECT " ALERT_COLUMNS " FROM alerts WHERE"
-			     " (?2 IS NULL OR status = ?2 OR"
-			     "  (?2 = 'open' AND status IN ('new', 'acknowledged')))"
-			     " AND (?3 IS NULL OR entry_category = ?3)"
-			     " AND (?4 IS NULL OR device_id = ?4)"
-			     " AND (?5 < 0 OR confirmed = ?5)"
-			     " ORDER BY received_at DESC, rowid DESC LIMIT ?6",
-			     "isssii", now_s() - f->overdue_after, status, f->category, f->device,
-			     (int64_t)f->confirmed, (int64_t)limit),
-			ret);
-	pthread_mutex_unlock(&st->lock);
-	return r;
+	return select_array(st, ret,
+			    "SELECT " ALERT_COLUMNS " FROM alerts WHERE"
+			    " (?2 IS NULL OR status = ?2 OR"
+			    "  (?2 = 'open' AND status IN ('new', 'acknowledged')))"
+			    " AND (?3 IS NULL OR entry_category = ?3)"
+			    " AND (?4 IS NULL OR device_id = ?4)"
+			    " AND (?5 < 0 OR confirmed = ?5)"
+			    " ORDER BY received_at DESC, rowid DESC LIMIT ?6",
+			    "isssii", now_s() - f->overdue_after, status, f->category, f->device,
+			    (int64_t)f->confirmed, (int64_t)limit);
 }
 
 int rstore_alert_get(struct rstore *st, const char *alert_id, int64_t overdue_after,
@@ -854,16 +876,10 @@ int rstore_action(struct rstore *st, const char *user, const char *action,
 
 int rstore_actions(struct rstore *st, int limit, json_object **ret)
 {
-	int r;
-	pthread_mutex_lock(&st->lock);
-	r = query_array(st,
-			prep(st,
-			     "SELECT " ISO("at") " AS at, user, action, alert_id, detail"
-			     " FROM actions ORDER BY id DESC LIMIT ?",
-			     "i", (int64_t)(limit < 1 || limit > 10000 ? 500 : limit)),
-			ret);
-	pthread_mutex_unlock(&st->lock);
-	return r;
+	return select_array(st, ret,
+			    "SELECT " ISO("at") " AS at, user, action, alert_id, detail"
+			    " FROM actions ORDER BY id DESC LIMIT ?",
+			    "i", (int64_t)(limit < 1 || limit > 10000 ? 500 : limit));
 }
 
 int rstore_flags_clear(struct rstore *st, const char *device_id, const char *user)
@@ -923,34 +939,24 @@ int rstore_user_get(struct rstore *st, const char *name, char ret_role[RSTORE_RO
 
 	pthread_mutex_lock(&st->lock);
 	s = prep(st, "SELECT role, pwhash FROM users WHERE name = ?", "s", name);
-	if (s) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_ROW &&
-		    (size_t)sqlite3_column_bytes(s, 1) < crypto_pwhash_STRBYTES) {
-			snprintf(ret_role, RSTORE_ROLE_MAX, "%s", sqlite3_column_text(s, 0));
-			snprintf(ret_pwhash, crypto_pwhash_STRBYTES, "%s",
-				 sqlite3_column_text(s, 1));
-			r = 0;
-		} else {
-			r = step == SQLITE_DONE ? -ENOENT : db_fail(st);
-		}
-		sqlite3_finalize(s);
+	r = first_row(st, s);
+	if (r == 0 && (size_t)sqlite3_column_bytes(s, 1) < crypto_pwhash_STRBYTES) {
+		snprintf(ret_role, RSTORE_ROLE_MAX, "%s", sqlite3_column_text(s, 0));
+		snprintf(ret_pwhash, crypto_pwhash_STRBYTES, "%s", sqlite3_column_text(s, 1));
+	} else if (r == 0) {
+		r = -EINVAL; /* not a hash crypto_pwhash_str() made */
 	}
+	sqlite3_finalize(s);
 	pthread_mutex_unlock(&st->lock);
 	return r;
 }
 
 int rstore_users(struct rstore *st, json_object **ret)
 {
-	int r;
-	pthread_mutex_lock(&st->lock);
-	r = query_array(st,
-			prep(st, "SELECT name, role, " ISO("created_at") " AS created_at"
-				 " FROM users ORDER BY name",
-			     NULL),
-			ret);
-	pthread_mutex_unlock(&st->lock);
-	return r;
+	return select_array(st, ret,
+			    "SELECT name, role, " ISO("created_at") " AS created_at"
+			    " FROM users ORDER BY name",
+			    NULL);
 }
 
 int rstore_cred_add(struct rstore *st, const char *secret_hash, const char *user,
@@ -980,21 +986,16 @@ int rstore_cred_get(struct rstore *st, const char *secret_hash,
 		 " FROM credentials c JOIN users u ON u.id = c.user_id"
 		 " WHERE c.secret_sha256 = ? AND (c.expires = 0 OR c.expires > ?)",
 		 "si", secret_hash, now_s());
-	if (s) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_ROW) {
-			struct rstore_principal p = { .is_session = sqlite3_column_int(s, 3) != 0,
-						      .expires = sqlite3_column_int64(s, 4) };
-			snprintf(p.user, sizeof(p.user), "%s", sqlite3_column_text(s, 0));
-			snprintf(p.role, sizeof(p.role), "%s", sqlite3_column_text(s, 1));
-			snprintf(p.csrf, sizeof(p.csrf), "%s", sqlite3_column_text(s, 2));
-			*ret = p;
-			r = 0;
-		} else {
-			r = step == SQLITE_DONE ? -ENOENT : db_fail(st);
-		}
-		sqlite3_finalize(s);
+	r = first_row(st, s);
+	if (r == 0) {
+		struct rstore_principal p = { .is_session = sqlite3_column_int(s, 3) != 0,
+					      .expires = sqlite3_column_int64(s, 4) };
+		snprintf(p.user, sizeof(p.user), "%s", sqlite3_column_text(s, 0));
+		snprintf(p.role, sizeof(p.role), "%s", sqlite3_column_text(s, 1));
+		snprintf(p.csrf, sizeof(p.csrf), "%s", sqlite3_column_text(s, 2));
+		*ret = p;
 	}
+	sqlite3_finalize(s);
 	pthread_mutex_unlock(&st->lock);
 	return r;
 }

@@ -73,6 +73,13 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
+/* Literal HTML text, then a value escaped. */
+static void put(FILE *f, const char *html, const char *value)
+{
+	fputs(html, f);
+	esc(f, value);
+}
+
 /* The value of key as text; "" when absent or null. */
 static const char *val(json_object *o, const char *key)
 {
@@ -89,11 +96,58 @@ static void row(FILE *f, const char *label, const char *value)
 {
 	if (!value || !*value)
 		return;
-	fputs("<tr><th>", f);
-	esc(f, label);
-	fputs("</th><td>", f);
-	esc(f, value);
+	put(f, "<tr><th>", label);
+	put(f, "</th><td>", value);
 	fputs("</td></tr>\n", f);
+}
+
+/* Report tables: label and alert key, NULL-terminated. */
+typedef const char *const report_rows[][2];
+static report_rows when_rows = {
+	{ "Detected on the laptop (UTC, laptop clock)", "detected_at" },
+	{ "Received by the response team (UTC)", "received_at" },
+	{ "Acknowledged (UTC)", "acknowledged_at" },
+	{ "Acknowledged by", "acknowledged_by" },
+	{ NULL, NULL },
+};
+static report_rows device_rows = {
+	{ "Asset tag", "device_id" },
+	{ "Scanner version", "scanner_version" },
+	{ "Scanner configuration digest", "config_digest" },
+	{ "Scan log record number", "audit_seq" },
+	{ "Scan log chain head", "audit_head" },
+	{ NULL, NULL },
+};
+static report_rows match_rows = {
+	{ "Hash list", "list_id" },
+	{ "List version", "list_version" },
+	{ "List digest", "list_digest" },
+	{ "List entry", "entry_id" },
+	{ "Entry source", "entry_source" },
+	{ "Category", "entry_category" },
+	{ "Hash method", "model" },
+	{ "Distance", "distance" },
+	{ "Image quality", "quality" },
+	{ "Confirmed by a second check", "confirmed" },
+	{ "Distinct matches in this category", "match_count" },
+	{ "File SHA-256", "file_sha256" },
+	{ NULL, NULL },
+};
+static report_rows action_rows = {
+	{ "Assigned to", "assignee" },
+	{ "Closed (UTC)", "closed_at" },
+	{ "Closed by", "closed_by" },
+	{ "Resolution", "resolution" },
+	{ NULL, NULL },
+};
+
+/* A table of the alert's values for the rows that have one. */
+static void rows(FILE *f, json_object *a, report_rows table)
+{
+	fputs("<table class=\"kv\">\n", f);
+	for (size_t i = 0; table[i][0]; i++)
+		row(f, table[i][0], val(a, table[i][1]));
+	fputs("</table>\n", f);
 }
 
 static const char *status_words(const char *status)
@@ -114,25 +168,17 @@ static void circumstances(FILE *f, json_object *a)
 	bool confirmed = json_object_get_boolean(json_object_object_get(a, "confirmed"));
 	const char *path = val(a, "path");
 
-	fputs("<p>The hashwatch scanner on the school-issued laptop with asset tag <b>", f);
-	esc(f, val(a, "device_id"));
-	fputs("</b> found a file whose <b>", f);
-	esc(f, val(a, "model"));
-	fputs("</b> hash is at distance <b>", f);
-	esc(f, val(a, "distance"));
-	fputs("</b> from entry <b>", f);
-	esc(f, val(a, "entry_id"));
-	fputs("</b> of the signed hash list <b>", f);
-	esc(f, val(a, "list_id"));
-	fputs("</b> (version ", f);
-	esc(f, val(a, "list_version"));
-	fputs("). The list classifies this entry as <b>", f);
-	esc(f, val(a, "entry_category"));
+	put(f, "<p>The hashwatch scanner on the school-issued laptop with asset tag <b>",
+	    val(a, "device_id"));
+	put(f, "</b> found a file whose <b>", val(a, "model"));
+	put(f, "</b> hash is at distance <b>", val(a, "distance"));
+	put(f, "</b> from entry <b>", val(a, "entry_id"));
+	put(f, "</b> of the signed hash list <b>", val(a, "list_id"));
+	put(f, "</b> (version ", val(a, "list_version"));
+	put(f, "). The list classifies this entry as <b>", val(a, "entry_category"));
 	fputs("</b>", f);
-	if (*val(a, "entry_source")) {
-		fputs(", reported by ", f);
-		esc(f, val(a, "entry_source"));
-	}
+	if (*val(a, "entry_source"))
+		put(f, ", reported by ", val(a, "entry_source"));
 	fputs(".</p>\n<p>", f);
 	fputs(confirmed ? "The match is <b>confirmed</b>: a second, independent check (an exact "
 			  "file digest or a second hash method) agreed."
@@ -216,45 +262,18 @@ int www_report(json_object *a, const char *user, char **ret, size_t *ret_len)
 		   "</header>\n",
 		now);
 
-	fputs("<section><h2>1. Date and time</h2><table class=\"kv\">\n", f);
-	row(f, "Detected on the laptop (UTC, laptop clock)", val(a, "detected_at"));
-	row(f, "Received by the response team (UTC)", val(a, "received_at"));
-	row(f, "Acknowledged (UTC)", val(a, "acknowledged_at"));
-	row(f, "Acknowledged by", val(a, "acknowledged_by"));
-	fputs("</table></section>\n", f);
-
-	fputs("<section><h2>2. Device</h2><table class=\"kv\">\n", f);
-	row(f, "Asset tag", val(a, "device_id"));
-	row(f, "Scanner version", val(a, "scanner_version"));
-	row(f, "Scanner configuration digest", val(a, "config_digest"));
-	row(f, "Scan log record number", val(a, "audit_seq"));
-	row(f, "Scan log chain head", val(a, "audit_head"));
-	fputs("</table></section>\n", f);
-
-	fputs("<section><h2>3. Circumstances</h2>\n", f);
+	fputs("<section><h2>1. Date and time</h2>\n", f);
+	rows(f, a, when_rows);
+	fputs("</section>\n<section><h2>2. Device</h2>\n", f);
+	rows(f, a, device_rows);
+	fputs("</section>\n<section><h2>3. Circumstances</h2>\n", f);
 	circumstances(f, a);
-	fputs("<table class=\"kv\">\n", f);
-	row(f, "Hash list", val(a, "list_id"));
-	row(f, "List version", val(a, "list_version"));
-	row(f, "List digest", val(a, "list_digest"));
-	row(f, "List entry", val(a, "entry_id"));
-	row(f, "Entry source", val(a, "entry_source"));
-	row(f, "Category", val(a, "entry_category"));
-	row(f, "Hash method", val(a, "model"));
-	row(f, "Distance", val(a, "distance"));
-	row(f, "Image quality", val(a, "quality"));
-	row(f, "Confirmed by a second check", val(a, "confirmed"));
-	row(f, "Distinct matches in this category", val(a, "match_count"));
-	row(f, "File SHA-256", val(a, "file_sha256"));
-	fputs("</table></section>\n", f);
-
-	fputs("<section><h2>4. Action taken</h2><table class=\"kv\">\n", f);
+	rows(f, a, match_rows);
+	fputs("</section>\n<section><h2>4. Action taken</h2><table class=\"kv\">\n", f);
 	row(f, "Status", status_words(val(a, "status")));
-	row(f, "Assigned to", val(a, "assignee"));
-	row(f, "Closed (UTC)", val(a, "closed_at"));
-	row(f, "Closed by", val(a, "closed_by"));
-	row(f, "Resolution", val(a, "resolution"));
-	fputs("</table>\n<h3>Notes</h3>\n", f);
+	fputs("</table>\n", f);
+	rows(f, a, action_rows);
+	fputs("<h3>Notes</h3>\n", f);
 	history(f, json_object_object_get(a, "notes"), note_cols, 3, "No notes.");
 	fputs("<h3>Staff actions</h3>\n", f);
 	history(f, json_object_object_get(a, "actions"), action_cols, 4, "No staff actions yet.");

@@ -28,7 +28,7 @@
 #define MAX_DEVICES 1000
 
 struct device {
-	char id[16];
+	char id[24];
 	unsigned char sk[crypto_sign_SECRETKEYBYTES];
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	CURL *h;
