@@ -83,9 +83,9 @@ static const struct intake_field list_fields[] = {
 	{ NULL, 0, 0, 0, false, NULL },
 };
 
-static int fail(struct intake_error *err, int status, const char *code,
+static int reject(struct intake_error *err, int status, const char *code,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(struct intake_error *err, int status, const char *code,
+static int reject(struct intake_error *err, int status, const char *code,
 		const char *fmt, ...)
 {
 	va_list ap;
@@ -150,44 +150,44 @@ static int check_field(const struct intake_field *f, json_object *v,
 	switch (f->type) {
 	case INTAKE_UINT:
 		if (!json_object_is_type(v, json_type_int))
-			return fail(err, 400, "bad_schema", "field '%s' must be an integer", f->name);
+			return reject(err, 400, "bad_schema", "field '%s' must be an integer", f->name);
 		t = json_object_get_int64(v);
 		if (t < 0 || t > (INT64_C(1) << 53) ||
 		    (f->max && (t < (int64_t)f->min || t > (int64_t)f->max)))
-			return fail(err, 400, "bad_schema", "field '%s' is out of range", f->name);
+			return reject(err, 400, "bad_schema", "field '%s' is out of range", f->name);
 		return 0;
 	case INTAKE_NUM:
 		if ((!json_object_is_type(v, json_type_int) &&
 		     !json_object_is_type(v, json_type_double)) ||
 		    !(json_object_get_double(v) >= 0 && json_object_get_double(v) < 1e15))
-			return fail(err, 400, "bad_schema", "field '%s' must be a number >= 0",
+			return reject(err, 400, "bad_schema", "field '%s' must be a number >= 0",
 				    f->name);
 		return 0;
 	case INTAKE_IDLIST: {
 		static const struct intake_field name = { "name", INTAKE_ID, 1, 64, false, NULL };
 		if (!json_object_is_type(v, json_type_array) ||
 		    json_object_array_length(v) > INTAKE_MAX_NAMES)
-			return fail(err, 400, "bad_schema", "field '%s' must be a list of names",
+			return reject(err, 400, "bad_schema", "field '%s' must be a list of names",
 				    f->name);
 		for (size_t i = 0; i < json_object_array_length(v); i++)
 			if (check_field(&name, json_object_array_get_idx(v, i), err) < 0)
-				return fail(err, 400, "bad_schema", "field '%s' must be a list of names",
+				return reject(err, 400, "bad_schema", "field '%s' must be a list of names",
 					    f->name);
 		return 0;
 	}
 	case INTAKE_BOOL:
 		if (!json_object_is_type(v, json_type_boolean))
-			return fail(err, 400, "bad_schema", "field '%s' must be true or false", f->name);
+			return reject(err, 400, "bad_schema", "field '%s' must be true or false", f->name);
 		return 0;
 	default:
 		break;
 	}
 	if (!json_object_is_type(v, json_type_string))
-		return fail(err, 400, "bad_schema", "field '%s' must be a string", f->name);
+		return reject(err, 400, "bad_schema", "field '%s' must be a string", f->name);
 	s = json_object_get_string(v);
 	n = (size_t)json_object_get_string_len(v);
 	if (n < f->min || n > f->max || strlen(s) != n)
-		return fail(err, 400, "bad_schema", "field '%s' must be %u to %u bytes long",
+		return reject(err, 400, "bad_schema", "field '%s' must be %u to %u bytes long",
 			    f->name, f->min, f->max);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -195,11 +195,11 @@ static int check_field(const struct intake_field *f, json_object *v,
 			  : f->type == INTAKE_HEX ? (isdigit(c) || (c >= 'a' && c <= 'f'))
 						  : (c >= 0x20 && c != 0x7f);
 		if (!ok)
-			return fail(err, 400, "bad_schema", "field '%s' has a character it may not have",
+			return reject(err, 400, "bad_schema", "field '%s' has a character it may not have",
 				    f->name);
 	}
 	if (f->type == INTAKE_TIME && intake_parse_time(s, &t) < 0)
-		return fail(err, 400, "bad_schema",
+		return reject(err, 400, "bad_schema",
 			    "field '%s' must be a UTC time like 2024-05-01T09:30:00Z", f->name);
 	return 0;
 }
@@ -211,13 +211,13 @@ static int check_object(const struct intake_field *table, json_object *obj,
 			struct intake_error *err)
 {
 	if (!json_object_is_type(obj, json_type_object))
-		return fail(err, 400, "bad_schema", "'%s' must be an object", what);
+		return reject(err, 400, "bad_schema", "'%s' must be an object", what);
 	for (const struct intake_field *f = table; f->name; f++) {
 		json_object *v = NULL;
 		if (!json_object_object_get_ex(obj, f->name, &v) || !v) {
 			if (f->optional)
 				continue;
-			return fail(err, 400, "bad_schema", "%s field '%s' is missing", what, f->name);
+			return reject(err, 400, "bad_schema", "%s field '%s' is missing", what, f->name);
 		}
 		if (check_field(f, v, err) < 0)
 			return -EINVAL;
@@ -230,7 +230,7 @@ static int check_object(const struct intake_field *table, json_object *obj,
 		for (size_t i = 0; extra && extra[i] && !known; i++)
 			known = strcmp(extra[i], key) == 0;
 		if (!known)
-			return fail(err, 400, "bad_schema", "%s has an unknown field (%.40s)", what, key);
+			return reject(err, 400, "bad_schema", "%s has an unknown field (%.40s)", what, key);
 	}
 	return 0;
 }
@@ -244,9 +244,9 @@ static int check_heartbeat(json_object *hb, struct intake_error *err)
 		return -EINVAL;
 	if (!json_object_object_get_ex(hb, "lists", &lists) ||
 	    !json_object_is_type(lists, json_type_array))
-		return fail(err, 400, "bad_schema", "heartbeat field 'lists' must be an array");
+		return reject(err, 400, "bad_schema", "heartbeat field 'lists' must be an array");
 	if (json_object_array_length(lists) > INTAKE_MAX_LISTS)
-		return fail(err, 400, "bad_schema", "heartbeat has more than %d lists",
+		return reject(err, 400, "bad_schema", "heartbeat has more than %d lists",
 			    INTAKE_MAX_LISTS);
 	for (size_t i = 0; i < json_object_array_length(lists); i++)
 		if (check_object(list_fields, json_object_array_get_idx(lists, i),
@@ -325,41 +325,41 @@ int intake_parse(const char *kind, const char *body, size_t len,
 	int rc = -EINVAL;
 
 	if (len > INTAKE_MAX_BODY) {
-		fail(err, 413, "too_large", "body is larger than %d bytes", INTAKE_MAX_BODY);
+		reject(err, 413, "too_large", "body is larger than %d bytes", INTAKE_MAX_BODY);
 		goto out;
 	}
 	while (trimmed > 0 && strchr(" \t\r\n", body[trimmed - 1]))
 		trimmed--;
 	r.root = parse_prefix(body, trimmed, true, &end);
 	if (!r.root || end != trimmed) {
-		fail(err, 400, "bad_json", "body is not one valid JSON value");
+		reject(err, 400, "bad_json", "body is not one valid JSON value");
 		goto out;
 	}
 	if (!json_object_is_type(r.root, json_type_object)) {
-		fail(err, 400, "bad_schema", "body must be a JSON object");
+		reject(err, 400, "bad_schema", "body must be a JSON object");
 		goto out;
 	}
 	json_object_object_foreach(r.root, key, val) {
 		(void)val;
 		if (strcmp(key, "format") && strcmp(key, "payload") && strcmp(key, "sig") &&
 		    strcmp(key, "device_pub")) {
-			fail(err, 400, "bad_schema", "envelope has an unknown field (%.40s)", key);
+			reject(err, 400, "bad_schema", "envelope has an unknown field (%.40s)", key);
 			goto out;
 		}
 	}
 	if (!json_object_object_get_ex(r.root, "format", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), format) != 0) {
-		fail(err, 400, "bad_format", "envelope field 'format' must be \"%s\" here", format);
+		reject(err, 400, "bad_format", "envelope field 'format' must be \"%s\" here", format);
 		goto out;
 	}
 	if (!envelope_bytes(r.root, "sig", r.sig, sizeof(r.sig))) {
-		fail(err, 400, "bad_schema", "envelope field 'sig' must be a base64 Ed25519 signature");
+		reject(err, 400, "bad_schema", "envelope field 'sig' must be a base64 Ed25519 signature");
 		goto out;
 	}
 	if (json_object_object_get_ex(r.root, "device_pub", NULL)) {
 		if (!envelope_bytes(r.root, "device_pub", r.pub, sizeof(r.pub))) {
-			fail(err, 400, "bad_schema",
+			reject(err, 400, "bad_schema",
 			     "envelope field 'device_pub' must be a base64 Ed25519 public key");
 			goto out;
 		}
@@ -369,12 +369,12 @@ int intake_parse(const char *kind, const char *body, size_t len,
 	    !json_object_is_type(v, json_type_string) ||
 	    !(r.payload = unbase64(json_object_get_string(v), (size_t)json_object_get_string_len(v),
 				   INTAKE_MAX_BODY, &r.payload_len))) {
-		fail(err, 400, "bad_schema", "envelope field 'payload' must be base64");
+		reject(err, 400, "bad_schema", "envelope field 'payload' must be base64");
 		goto out;
 	}
 	r.rec = parse_prefix((const char *)r.payload, r.payload_len, true, &end);
 	if (!r.rec || end != r.payload_len) {
-		fail(err, 400, "bad_json", "the payload is not one valid JSON value");
+		reject(err, 400, "bad_json", "the payload is not one valid JSON value");
 		goto out;
 	}
 	if (alert ? check_object(intake_alert_fields, r.rec, "alert", NULL, err) < 0
@@ -397,12 +397,12 @@ int intake_verify(const struct intake_record *rec,
 		  struct intake_error *err)
 {
 	if (rec->has_pub && sodium_memcmp(rec->pub, pk, crypto_sign_PUBLICKEYBYTES) != 0) {
-		fail(err, 403, "bad_signature",
+		reject(err, 403, "bad_signature",
 		     "the envelope names a key other than the one enrolled for this device");
 		return -EPERM;
 	}
 	if (crypto_sign_verify_detached(rec->sig, rec->payload, rec->payload_len, pk) != 0) {
-		fail(err, 403, "bad_signature",
+		reject(err, 403, "bad_signature",
 		     "the signature does not verify with the key enrolled for this device");
 		return -EPERM;
 	}
