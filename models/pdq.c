@@ -17,6 +17,15 @@
 
 #include "pdq.h"
 
+/* Bit-exactness needs every a * b + c rounded twice, as in the reference
+ * (g++ -std=c++11, which never contracts): no fused multiply-add, even
+ * where the target has one or the dialect would allow it. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 /* The reference shrinks anything wider or taller than this to a square of
  * this side before hashing (CImg nearest neighbour), so no buffer here is
  * ever larger than PRESCALE x PRESCALE. */
@@ -28,6 +37,8 @@
 /* Rows filtered side by side, and the column chunk the compiler
  * vectorises; scratch rows are padded to a multiple of it. */
 #define LANES 8
+/* "#pragma GCC unroll" takes no macros; its 8s are LANES. */
+_Static_assert(LANES == 8, "update the unroll pragmas");
 
 /* float constants, as the reference's `const float` coefficients */
 #define LUMA_R 0.299f
@@ -37,10 +48,18 @@
 /* The reference's DCT matrix: row i is frequency i + 1 (no DC), 64 taps. */
 static float dct_d[NC][DS];
 static float dct_dt[DS][NC]; /* transposed, for the second product */
-static pthread_once_t dct_once = PTHREAD_ONCE_INIT;
+/* luma_lut[c][v]: the float product of channel c's weight and v */
+static float luma_lut[3][256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
-static void dct_init(void)
+static void tables_init(void)
 {
+	for (int v = 0; v < 256; v++) {
+		luma_lut[0][v] = LUMA_R * v;
+		luma_lut[1][v] = LUMA_G * v;
+		luma_lut[2][v] = LUMA_B * v;
+	}
+
 	/* A float scale times a double cosine, rounded once to float: the
 	 * same expression, evaluated in the same precision, as upstream. */
 	const float scale = (float)sqrt(2.0 / DS);
@@ -91,28 +110,44 @@ static int geom_init(const struct hw_image *img, struct geom *g)
 	return 0;
 }
 
-/* Float luma as the reference's fillFloatLumaFromRGB/-Grey: grey samples
- * are taken as they are, RGB is weighted in float, summed left to right.
- * Padding columns are zeroed so that the column passes read defined data. */
-static void fill_luma(const struct hw_image *img, const struct geom *g,
-		      float *out, size_t opitch)
-{
-	for (uint32_t y = 0; y < g->h; y++) {
-		const uint8_t *row = img->pixels + (size_t)g->ysrc[y] * img->stride;
-		float *o = out + y * opitch;
-		uint32_t x;
+/* Four floats (GCC/clang vector extension, SSE-sized so that it passes
+ * in registers everywhere): element-wise IEEE arithmetic, the same results
+ * as scalar code.  Used where the compiler cannot see the vectorisation
+ * itself; a block of LANES rows is LANES / 4 of them. */
+typedef float v4f __attribute__((vector_size(4 * sizeof(float))));
+#define NV (LANES / 4)
 
-		if (img->channels == 3) {
-			for (x = 0; x < g->w; x++) {
-				const uint8_t *p = row + g->xoff[x];
-				o[x] = LUMA_R * p[0] + LUMA_G * p[1] + LUMA_B * p[2];
-			}
-		} else {
-			for (x = 0; x < g->w; x++)
-				o[x] = row[g->xoff[x]];
+static inline v4f v4_load(const float *p)
+{
+	v4f v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void v4_store(float *p, v4f v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* Luma of row y, as the reference's fillFloatLumaFromRGB/-Grey: grey
+ * samples as they are; RGB weighted in float and summed left to right (the
+ * tables hold exactly the products the reference computes), into
+ * out[x * step]. */
+static void luma_row(const struct hw_image *img, const struct geom *g,
+		     uint32_t y, float *out, size_t step)
+{
+	const uint8_t *row = img->pixels + (size_t)g->ysrc[y] * img->stride;
+	uint32_t x;
+
+	if (img->channels == 3) {
+		for (x = 0; x < g->w; x++) {
+			const uint8_t *p = row + g->xoff[x];
+			out[x * step] = luma_lut[0][p[0]] + luma_lut[1][p[1]] +
+					luma_lut[2][p[2]];
 		}
-		for (x = g->w; x < opitch; x++)
-			o[x] = 0.0f;
+	} else {
+		for (x = 0; x < g->w; x++)
+			out[x * step] = row[g->xoff[x]];
 	}
 }
 
@@ -137,109 +172,152 @@ static void box_counts(uint32_t n, uint32_t win, float *cnt)
 		cnt[o++] = (float)--c;
 }
 
-/* box1DFloat's running sums along LANES rows at once (row r at src[r]):
- * raw[r][o] is the sum the reference divides when it writes output o.  The
- * rows are independent chains, which keeps the adder busy; each chain adds
- * and subtracts exactly what, and when, the reference does. */
-static void box_row_sums(const float *const src[LANES], uint32_t n,
-			 uint32_t win, float raw[LANES][PRESCALE])
+/* box1DFloat's running sums along LANES rows at once.  The rows come
+ * interleaved (sample x of lane r at in[x * LANES + r]) so that one vector
+ * add advances every row; raw gets, in the same layout, the sum the
+ * reference divides when it writes output x.  Each lane adds and subtracts
+ * exactly what, and when, the reference does. */
+static void box_row_sums(const float *in, uint32_t n, uint32_t win, float *raw)
 {
 	uint32_t half = (win + 2) / 2, ri = 0, li = 0, oi = 0, i;
-	float s[LANES] = { 0 };
-	int r;
+	v4f s[NV] = { { 0 } };
+	int k;
 
 	for (i = 0; i + 1 < half; i++, ri++)
-		for (r = 0; r < LANES; r++)
-			s[r] += src[r][ri];
+		for (k = 0; k < NV; k++)
+			s[k] += v4_load(in + ri * LANES + 4 * k);
 	for (i = 0; i < win - half + 1; i++, ri++, oi++)
-		for (r = 0; r < LANES; r++) {
-			s[r] += src[r][ri];
-			raw[r][oi] = s[r];
+		for (k = 0; k < NV; k++) {
+			s[k] += v4_load(in + ri * LANES + 4 * k);
+			v4_store(raw + oi * LANES + 4 * k, s[k]);
 		}
 	for (i = 0; i < n - win; i++, ri++, li++, oi++)
-		for (r = 0; r < LANES; r++) {
-			s[r] += src[r][ri];
-			s[r] -= src[r][li];
-			raw[r][oi] = s[r];
+		for (k = 0; k < NV; k++) {
+			s[k] += v4_load(in + ri * LANES + 4 * k);
+			s[k] -= v4_load(in + li * LANES + 4 * k);
+			v4_store(raw + oi * LANES + 4 * k, s[k]);
 		}
 	for (i = 0; i + 1 < half; i++, li++, oi++)
-		for (r = 0; r < LANES; r++) {
-			s[r] -= src[r][li];
-			raw[r][oi] = s[r];
+		for (k = 0; k < NV; k++) {
+			s[k] -= v4_load(in + li * LANES + 4 * k);
+			v4_store(raw + oi * LANES + 4 * k, s[k]);
 		}
 }
 
-/* Point src[] at LANES rows starting at r0; past the last row the last
- * row repeats (computed twice, harmlessly), so short images need no
- * separate path. */
-static void lane_rows(const float *in, size_t pitch, uint32_t nrows,
-		      uint32_t r0, const float *src[LANES])
+/* Divide raw sample x of every lane by cnt (LANES values to out). */
+static void lanes_div(const float *raw, float cnt, float out[LANES])
+{
+	for (int k = 0; k < NV; k++)
+		v4_store(out + 4 * k, v4_load(raw + 4 * k) / cnt);
+}
+
+/* The per-call scratch, one allocation: the luma plane that the first two
+ * passes work on in place, the DS sampled columns that the last two work
+ * on, and a block of LANES interleaved rows with its running sums. */
+struct scratch {
+	float *plane; /* h x pitch */
+	float *cols;  /* h x DS */
+	float *in;    /* pitch x LANES */
+	float *raw;   /* pitch x LANES */
+};
+
+static int scratch_alloc(const struct geom *g, struct scratch *sc)
+{
+	size_t plane = (size_t)g->h * g->pitch, cols = (size_t)g->h * DS;
+	size_t blk = g->pitch * LANES;
+	float *p = malloc((plane + cols + 2 * blk) * sizeof(float));
+
+	if (!p)
+		return -ENOMEM;
+	sc->plane = p;
+	sc->cols = p + plane;
+	sc->in = sc->cols + cols;
+	sc->raw = sc->in + blk;
+	return 0;
+}
+
+/* Rows of a block of LANES starting at r0: past the last row, the input
+ * repeats the last row and the output goes to a sink, so short images and
+ * the last block need no separate path. */
+static uint32_t block_row(const struct geom *g, uint32_t r0, uint32_t r)
+{
+	return r0 + r < g->h ? r0 + r : g->h - 1;
+}
+
+static void block_dst(float *base, size_t pitch, const struct geom *g,
+		      uint32_t r0, float *sink, float *dst[LANES])
 {
 	for (uint32_t r = 0; r < LANES; r++)
-		src[r] = in + (size_t)(r0 + r < nrows ? r0 + r : nrows - 1) * pitch;
+		dst[r] = r0 + r < g->h ? base + (r0 + r) * pitch : sink;
 }
 
-/* One blur pass along every row (boxAlongRowsFloat), full output. */
-static void box_rows(const float *in, float *out, const struct geom *g,
-		     uint32_t win)
+/* First pass along rows, straight from the pixels: luma of LANES rows,
+ * their box filter, into plane (h x pitch, padding columns zeroed). */
+static void luma_box_rows(const struct hw_image *img, const struct geom *g,
+			  uint32_t win, const struct scratch *sc)
 {
-	float raw[LANES][PRESCALE];
-	float cnt[PRESCALE];
-	const float *src[LANES];
-	uint32_t x;
+	float *in = sc->in, *raw = sc->raw, cnt[PRESCALE];
+	float sink[PRESCALE], *dst[LANES];
 
-	/* padding columns: 0 / 1, so that they stay 0 */
 	box_counts(g->w, win, cnt);
-	for (x = g->w; x < g->pitch; x++) {
-		cnt[x] = 1.0f;
-		for (int r = 0; r < LANES; r++)
-			raw[r][x] = 0.0f;
-	}
 	for (uint32_t r0 = 0; r0 < g->h; r0 += LANES) {
-		uint32_t nr = g->h - r0 < LANES ? g->h - r0 : LANES;
+		uint32_t r, x;
 
-		lane_rows(in, g->pitch, g->h, r0, src);
-		box_row_sums(src, g->w, win, raw);
-		for (uint32_t r = 0; r < nr; r++) {
-			float *restrict o = out + (size_t)(r0 + r) * g->pitch;
-			const float *restrict s = raw[r];
+		for (r = 0; r < LANES; r++)
+			luma_row(img, g, block_row(g, r0, r), in + r, LANES);
+		box_row_sums(in, g->w, win, raw);
+		block_dst(sc->plane, g->pitch, g, r0, sink, dst);
+		for (x = 0; x < g->w; x++) {
+			float v[LANES];
 
-			for (size_t x0 = 0; x0 < g->pitch; x0 += LANES)
-				for (int k = 0; k < LANES; k++)
-					o[x0 + k] = s[x0 + k] / cnt[x0 + k];
+			lanes_div(raw + x * LANES, cnt[x], v);
+#pragma GCC unroll 8
+			for (r = 0; r < LANES; r++)
+				dst[r][x] = v[r];
+		}
+		for (r = 0; r < LANES; r++)
+			for (x = g->w; x < g->pitch; x++)
+				dst[r][x] = 0.0f;
+	}
+}
+
+/* Second pass along rows, from the plane: only the DS columns xs[] that
+ * the decimation keeps are finished (divided), into cols (h x DS). */
+static void box_rows_sampled(const struct geom *g, uint32_t win,
+			     const uint32_t xs[DS], const struct scratch *sc)
+{
+	float *in = sc->in, *raw = sc->raw, cnt[PRESCALE];
+	float sink[DS], *dst[LANES];
+	const float *src[LANES];
+
+	box_counts(g->w, win, cnt);
+	for (uint32_t r0 = 0; r0 < g->h; r0 += LANES) {
+		uint32_t r;
+
+		for (r = 0; r < LANES; r++)
+			src[r] = sc->plane + block_row(g, r0, r) * g->pitch;
+		for (uint32_t x = 0; x < g->w; x++)
+#pragma GCC unroll 8
+			for (r = 0; r < LANES; r++)
+				in[x * LANES + r] = src[r][x];
+		box_row_sums(in, g->w, win, raw);
+		block_dst(sc->cols, DS, g, r0, sink, dst);
+		for (int j = 0; j < DS; j++) {
+			float v[LANES];
+
+			lanes_div(raw + xs[j] * LANES, cnt[xs[j]], v);
+#pragma GCC unroll 8
+			for (r = 0; r < LANES; r++)
+				dst[r][j] = v[r];
 		}
 	}
 }
 
-/* The last pass along rows: only the DS columns the decimation keeps are
- * finished (divided), into out (h x DS). */
-static void box_rows_sampled(const float *in, float *out, const struct geom *g,
-			     uint32_t win, const uint32_t xs[DS])
-{
-	float raw[LANES][PRESCALE];
-	float cnt[PRESCALE];
-	const float *src[LANES];
-
-	box_counts(g->w, win, cnt);
-	for (uint32_t r0 = 0; r0 < g->h; r0 += LANES) {
-		uint32_t nr = g->h - r0 < LANES ? g->h - r0 : LANES;
-
-		lane_rows(in, g->pitch, g->h, r0, src);
-		box_row_sums(src, g->w, win, raw);
-		for (uint32_t r = 0; r < nr; r++)
-			for (int j = 0; j < DS; j++)
-				out[(size_t)(r0 + r) * DS + j] =
-					raw[r][xs[j]] / cnt[xs[j]];
-	}
-}
-
-/* s += a, s -= b, o = s / c over ncols (a multiple of LANES) columns; any
- * of a, b, o may be NULL.  Written as fixed-size chunks so that -O2
- * vectorises them; per column the order of operations is the
- * reference's. */
-static void col_step(float *restrict s, const float *restrict a,
-		     const float *restrict b, float *restrict o, float c,
-		     size_t ncols)
+/* s += a (if a), s -= b (if b), over ncols (a multiple of LANES) columns.
+ * Fixed-size chunks so that -O2 vectorises; per column the order of
+ * operations is the reference's. */
+static void col_acc(float *restrict s, const float *restrict a,
+		    const float *restrict b, size_t ncols)
 {
 	size_t j0;
 	int k;
@@ -252,32 +330,46 @@ static void col_step(float *restrict s, const float *restrict a,
 		for (j0 = 0; j0 < ncols; j0 += LANES)
 			for (k = 0; k < LANES; k++)
 				s[j0 + k] -= b[j0 + k];
-	if (o)
-		for (j0 = 0; j0 < ncols; j0 += LANES)
-			for (k = 0; k < LANES; k++)
-				o[j0 + k] = s[j0 + k] / c;
 }
 
-/* One blur pass along every column (boxAlongColsFloat) over n rows of
- * ncols columns, all columns advancing together. */
-static void box_cols(const float *in, float *out, size_t pitch, size_t ncols,
-		     uint32_t n, uint32_t win)
+static void col_out(const float *restrict s, float *restrict o, float c,
+		    size_t ncols)
 {
-	uint32_t half = (win + 2) / 2, ri = 0, li = 0, oi = 0, i, c = 0;
-	float s[PRESCALE];
+	for (size_t j0 = 0; j0 < ncols; j0 += LANES)
+		for (int k = 0; k < LANES; k++)
+			o[j0 + k] = s[j0 + k] / c;
+}
+
+/* Rows an output row trails the oldest input row it still needs
+ * (win - half + 1) are fewer than the largest window, ceil(PRESCALE / 128). */
+#define COL_KEEP (PRESCALE / (2 * DS))
+
+/* One pass along every column (boxAlongColsFloat) of n rows x ncols,
+ * in place, all columns advancing together.  Before output row o
+ * overwrites input row o, the input row is kept in a ring for the
+ * subtraction that needs it COL_KEEP or fewer steps later. */
+static void box_cols_inplace(float *buf, size_t pitch, size_t ncols,
+			     uint32_t n, uint32_t win)
+{
+	uint32_t half = (win + 2) / 2, keep = win - half + 1;
+	uint32_t ri = 0, li = 0, oi = 0, i, c = 0;
+	float s[PRESCALE], ring[COL_KEEP][PRESCALE];
 
 	memset(s, 0, ncols * sizeof(s[0]));
 	for (i = 0; i + 1 < half; i++, ri++, c++)
-		col_step(s, in + ri * pitch, NULL, NULL, 1.0f, ncols);
-	for (i = 0; i < win - half + 1; i++, ri++, oi++)
-		col_step(s, in + ri * pitch, NULL, out + oi * pitch,
-			 (float)++c, ncols);
-	for (i = 0; i < n - win; i++, ri++, li++, oi++)
-		col_step(s, in + ri * pitch, in + li * pitch, out + oi * pitch,
-			 (float)c, ncols);
-	for (i = 0; i + 1 < half; i++, li++, oi++)
-		col_step(s, NULL, in + li * pitch, out + oi * pitch,
-			 (float)--c, ncols);
+		col_acc(s, buf + ri * pitch, NULL, ncols);
+	for (i = 0; i < n; i++, oi++) {
+		const float *add = i < n - half + 1 ? buf + ri++ * pitch : NULL;
+		const float *sub = i > win - half ? ring[li++ % keep] : NULL;
+
+		if (add && !sub)
+			c++;
+		else if (sub && !add)
+			c--;
+		col_acc(s, add, sub, ncols);
+		memcpy(ring[oi % keep], buf + oi * pitch, ncols * sizeof(float));
+		col_out(s, buf + oi * pitch, (float)c, ncols);
+	}
 }
 
 /* decimateFloat's sample index: the centre of each of DS cells. */
@@ -286,24 +378,22 @@ static uint32_t decimate_index(int out, uint32_t n)
 	return (uint32_t)(((out + 0.5) * n) / DS);
 }
 
-/* Blur (two passes of rows then columns) and decimate to DS x DS, as
- * jaroszFilterFloat + decimateFloat.  a and b are h x pitch floats; c is
- * 2 * h x DS. */
-static void downsample(float *a, float *b, float *c, const struct geom *g,
-		       float out[DS][DS])
+/* The reference's jaroszFilterFloat (two passes of rows then columns) and
+ * decimateFloat, from the pixels to DS x DS. */
+static void downsample(const struct hw_image *img, const struct geom *g,
+		       const struct scratch *sc, float out[DS][DS])
 {
 	uint32_t wr = box_window(g->w), wc = box_window(g->h);
 	uint32_t xs[DS];
-	float *c2 = c + (size_t)g->h * DS;
 
 	for (int j = 0; j < DS; j++)
 		xs[j] = decimate_index(j, g->w);
-	box_rows(a, b, g, wr);
-	box_cols(b, a, g->pitch, g->pitch, g->h, wc);
-	box_rows_sampled(a, c, g, wr, xs);
-	box_cols(c, c2, DS, DS, g->h, wc);
+	luma_box_rows(img, g, wr, sc);
+	box_cols_inplace(sc->plane, g->pitch, g->pitch, g->h, wc);
+	box_rows_sampled(g, wr, xs, sc);
+	box_cols_inplace(sc->cols, DS, DS, g->h, wc);
 	for (int i = 0; i < DS; i++)
-		memcpy(out[i], c2 + (size_t)decimate_index(i, g->h) * DS,
+		memcpy(out[i], sc->cols + decimate_index(i, g->h) * DS,
 		       sizeof(out[i]));
 }
 
@@ -416,30 +506,28 @@ static int pdq_dct(const struct hw_image *img, bool skip_blur_at_64,
 {
 	struct geom g;
 	float ds[DS][DS];
-	float *scratch = NULL;
 	int r;
 
 	r = geom_init(img, &g);
 	if (r < 0)
 		return r;
-	pthread_once(&dct_once, dct_init);
+	pthread_once(&tables_once, tables_init);
 	if (g.w < MIN_DIM || g.h < MIN_DIM) {
 		*ret_quality = 0;
 		*ret_small = true;
 		return 0;
 	}
 	if (skip_blur_at_64 && g.w == DS && g.h == DS) {
-		fill_luma(img, &g, &ds[0][0], DS);
+		for (uint32_t y = 0; y < DS; y++)
+			luma_row(img, &g, y, ds[y], 1);
 	} else {
-		size_t plane = (size_t)g.h * g.pitch;
+		struct scratch sc;
 
-		scratch = malloc((2 * plane + 2 * (size_t)g.h * DS) *
-				 sizeof(float));
-		if (!scratch)
-			return -ENOMEM;
-		fill_luma(img, &g, scratch, g.pitch);
-		downsample(scratch, scratch + plane, scratch + 2 * plane, &g, ds);
-		free(scratch);
+		r = scratch_alloc(&g, &sc);
+		if (r < 0)
+			return r;
+		downsample(img, &g, &sc, ds);
+		free(sc.plane);
 	}
 	*ret_quality = quality_metric(ds);
 	*ret_small = false;
