@@ -417,28 +417,37 @@ static int quality_metric(const float in[DS][DS])
 }
 
 /* dct64To16: B = D A D^t, every sum over k in increasing k from 0.0f as
- * upstream; the loops run across j so that they vectorise. */
+ * upstream.  Each step keeps 16 sums in vector registers and runs k in the
+ * inner loop. */
 static void dct64to16(const float a[DS][DS], float out[NC][NC])
 {
 	float t[NC][DS];
+	int i, j0, k, m;
 
-	for (int i = 0; i < NC; i++) {
-		for (int j = 0; j < DS; j++)
-			t[i][j] = 0.0f;
-		for (int k = 0; k < DS; k++) {
-			float d = dct_d[i][k];
-			for (int j = 0; j < DS; j++)
-				t[i][j] += d * a[k][j];
+	for (i = 0; i < NC; i++)
+		for (j0 = 0; j0 < DS; j0 += 16) {
+			v4f acc[4] = { { 0 } };
+
+			for (k = 0; k < DS; k++) {
+				float d = dct_d[i][k];
+#pragma GCC unroll 4
+				for (m = 0; m < 4; m++)
+					acc[m] += d * v4_load(&a[k][j0 + 4 * m]);
+			}
+			for (m = 0; m < 4; m++)
+				v4_store(&t[i][j0 + 4 * m], acc[m]);
 		}
-	}
-	for (int i = 0; i < NC; i++) {
-		for (int j = 0; j < NC; j++)
-			out[i][j] = 0.0f;
-		for (int k = 0; k < DS; k++) {
+	for (i = 0; i < NC; i++) {
+		v4f acc[4] = { { 0 } };
+
+		for (k = 0; k < DS; k++) {
 			float v = t[i][k];
-			for (int j = 0; j < NC; j++)
-				out[i][j] += v * dct_dt[k][j];
+#pragma GCC unroll 4
+			for (m = 0; m < 4; m++)
+				acc[m] += v * v4_load(&dct_dt[k][4 * m]);
 		}
+		for (m = 0; m < 4; m++)
+			v4_store(&out[i][4 * m], acc[m]);
 	}
 }
 
