@@ -101,7 +101,7 @@ static void test_conformance_decoded(void **state)
 		assert_int_equal(split_csv(line, fld), 3);
 		assert_int_equal(pdq_from_hex(fld[0], &want), 0);
 		pdq_dir(path, sizeof(path), fld[2]);
-		assert_int_equal(pnm_read(path, &img), 0);
+		assert_int_equal(hwt_pnm_read(path, &img), 0);
 		assert_int_equal(pdq_hash_image(&img, &res), 0);
 		pdq_to_hex(&res.hash, hex);
 		if (strcmp(hex, fld[0]) != 0 || res.quality != parse_int(fld[1]))
@@ -162,7 +162,7 @@ static void test_conformance_dihedral(void **state)
 		pdq_dir(path, sizeof(path), name);
 		if (access(path, R_OK) != 0)
 			continue; /* no decoded fixture for this original */
-		assert_int_equal(pnm_read(path, &img), 0);
+		assert_int_equal(hwt_pnm_read(path, &img), 0);
 		assert_int_equal(pdq_hash_dihedral(&img, &res), 0);
 		for (int v = 0; v < PDQ_NDIHEDRAL; v++) {
 			char hex[PDQ_HEX_LEN + 1];
