@@ -128,19 +128,6 @@ static void test_conformance_decoded(void **state)
 		checked, files);
 }
 
-/* images/a/b/c.jpg -> decoded_ppm/a_b_c.pnm, as the fixtures are named */
-static void decoded_name(const char *orig, char *out, size_t len)
-{
-	const char *p = strncmp(orig, "images/", 7) == 0 ? orig + 7 : orig;
-	const char *dot = strrchr(p, '.');
-	size_t n = dot ? (size_t)(dot - p) : strlen(p);
-	size_t o = (size_t)snprintf(out, len, "decoded_ppm/");
-
-	for (size_t i = 0; i < n && o + 5 < len; i++)
-		out[o++] = p[i] == '/' ? '_' : p[i];
-	snprintf(out + o, len - o, ".pnm");
-}
-
 static void test_conformance_dihedral(void **state)
 {
 	char csv[1024], line[LINE_MAX_LEN], name[512], path[2048];
@@ -158,8 +145,9 @@ static void test_conformance_dihedral(void **state)
 		struct pdq_dihedral res;
 
 		assert_int_equal(split_csv(line, fld), PDQ_NDIHEDRAL + 2);
-		decoded_name(fld[PDQ_NDIHEDRAL + 1], name, sizeof(name));
-		pdq_dir(path, sizeof(path), name);
+		hwt_pnm_fixture_name(fld[PDQ_NDIHEDRAL + 1], name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/pdq/decoded_ppm/%s", hwt_testdata(),
+			 name);
 		if (access(path, R_OK) != 0)
 			continue; /* no decoded fixture for this original */
 		assert_int_equal(hwt_pnm_read(path, &img), 0);
