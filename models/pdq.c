@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "pdq.h"
 
 /* Bit-exactness needs every a * b + c rounded twice, as in the reference
@@ -615,49 +616,27 @@ int pdq_hash_dihedral(const struct hw_image *img, struct pdq_dihedral *ret)
 	return 0;
 }
 
+/* Hex goes through the registry's generic codec (model.h), so there is one
+ * hex parser in the models. */
 void pdq_to_hex(const struct pdq_hash *h, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
+	struct hw_hash g = { .model = HW_MODEL_PDQ, .len = PDQ_BYTES };
 
-	for (int i = 0; i < PDQ_BYTES; i++) {
-		out[2 * i] = digits[h->bytes[i] >> 4];
-		out[2 * i + 1] = digits[h->bytes[i] & 15];
-	}
-	out[PDQ_HEX_LEN] = '\0';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	memcpy(g.bytes, h->bytes, PDQ_BYTES);
+	hw_hash_to_hex(&g, out);
 }
 
 int pdq_from_hex(const char *hex, struct pdq_hash *ret)
 {
-	struct pdq_hash h;
+	struct hw_hash g;
+	int r;
 
 	if (!hex)
 		return -EINVAL;
-	for (int i = 0; i < PDQ_BYTES; i++) {
-		int hi, lo;
-
-		/* a NUL ends the scan here: hex_value('\0') is -1 */
-		hi = hex_value(hex[2 * i]);
-		if (hi < 0)
-			return -EINVAL;
-		lo = hex_value(hex[2 * i + 1]);
-		if (lo < 0)
-			return -EINVAL;
-		h.bytes[i] = (uint8_t)(hi << 4 | lo);
-	}
-	if (hex[PDQ_HEX_LEN] != '\0')
-		return -EINVAL;
-	*ret = h;
+	r = hw_hash_from_hex(HW_MODEL_PDQ, hex, &g);
+	if (r < 0)
+		return r;
+	memcpy(ret->bytes, g.bytes, PDQ_BYTES);
 	return 0;
 }
 
