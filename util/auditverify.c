@@ -109,9 +109,9 @@ static enum audit_problem_kind check_chain(const struct auditverify *v,
 		return AUDIT_SEQ_GAP;
 	}
 	if (strcmp(rec->prev, v->head) != 0) {
-		snprintf(detail, dlen, "prev is %.16s... but the previous record hashes to "
-			 "%.16s...: a record before it was changed or replaced",
-			 rec->prev, v->head);
+		snprintf(detail, dlen, "prev is %.16s... but the previous record (seq %llu) "
+			 "hashes to %.16s...: one of the two was altered, or a record was "
+			 "replaced", rec->prev, (unsigned long long)v->last_seq, v->head);
 		return AUDIT_PREV_MISMATCH;
 	}
 	if (v->opts.time_tolerance_ms >= 0 &&

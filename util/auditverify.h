@@ -57,8 +57,11 @@ struct auditverify_opts {
 	uint64_t anchor_seq;
 };
 
-/* Called for each verified record (and, with keep_going, for records after
- * a problem: `verified` is then false for the whole rest of the walk).
+/* Called for each record that parsed and kept the chain (and, with
+ * keep_going, for records after a problem: `verified` is then false for
+ * the whole rest of the walk).  A record is confirmed only by the next
+ * one's prev (the last one only by an anchor), so a reader that shows
+ * records should treat the one just before a problem as unverified too.
  * Return 0 to go on, or a negative errno to stop the walk with it. */
 typedef int (*auditverify_fn)(const struct audit_record *rec, bool verified,
 			      void *ud);
