@@ -203,7 +203,8 @@ int audit_record_parse(const char *line, size_t len, struct audit_record *rec,
 	ret = 0;
 out:
 	json_object_put(obj);
-	json_tokener_free(tok);
+	if (tok) /* json-c's free does not take NULL */
+		json_tokener_free(tok);
 	return ret;
 }
 

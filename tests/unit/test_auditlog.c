@@ -527,6 +527,52 @@ static void test_splice_two_logs(void **state)
 	tamper_done(&t2, &l2);
 }
 
+/* Lines no writer produces: a NUL byte, a line far beyond the record
+ * limit (longer than the reader's buffer), JSON that is not a record. */
+static void test_garbage_lines(void **state)
+{
+	struct tdir t;
+	struct lines l;
+	char head[AUDIT_HEAD_HEX];
+	uint64_t line;
+	size_t big = 3 * AUDIT_MAX_LINE + 300 * 1024;
+	(void)state;
+
+	tamper_setup(&t, &l, head);
+	free(l.v[1]);
+	l.v[1] = malloc(big + 1);
+	assert_non_null(l.v[1]);
+	memset(l.v[1], '{', big);
+	l.v[1][big] = '\0';
+	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_BAD_RECORD);
+	assert_int_equal(line, 2);
+	/* Going on past it (as show does): the line after the long one is
+	 * line 3, and the chain picks up again there. */
+	struct auditverify v;
+	struct auditverify_opts o = { .time_tolerance_ms = -1, .keep_going = true };
+	auditverify_init(&v, &o);
+	assert_int_equal(auditverify_file(&v, t.log, NULL, NULL), 0);
+	assert_int_equal(v.records, 6);
+	assert_int_equal(v.problems, 2); /* the long line, then a prev mismatch */
+	assert_int_equal(v.last_seq, 6);
+	free(l.v[1]);
+	l.v[1] = strdup("[1,2,3]");
+	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_BAD_RECORD);
+	write_lines(t.log, &l);
+	char *buf;
+	size_t len;
+	assert_int_equal(hw_read_file(t.log, 1 << 20, (void **)&buf, &len), 0);
+	char *p = strstr(buf, "[1,2,3]");
+	assert_non_null(p);
+	p[1] = '\0'; /* a NUL inside the line */
+	write_file(t.log, buf, len);
+	free(buf);
+	v = verify1(t.log, NULL, 0);
+	assert_int_equal(v.problem.kind, AUDIT_BAD_RECORD);
+	assert_non_null(strstr(v.problem.detail, "NUL"));
+	tamper_done(&t, &l);
+}
+
 static int64_t clock_ms[8];
 static size_t clock_i;
 static int64_t list_clock(void)
@@ -872,6 +918,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reorder_records),
 		cmocka_unit_test(test_rechain_modified_record),
 		cmocka_unit_test(test_splice_two_logs),
+		cmocka_unit_test(test_garbage_lines),
 		cmocka_unit_test(test_time_and_rotate_rules),
 		cmocka_unit_test(test_partial_last_line),
 		cmocka_unit_test(test_broken_log_on_open),
