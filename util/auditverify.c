@@ -361,7 +361,10 @@ int auditverify_log_files(const char *path, char ***ret_files)
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i <= n; i++) {
+	/* A rotation interrupted between its renames leaves no current file;
+	 * the writer's next open continues the chain from path.1. */
+	bool current = n == 0 || access(path, F_OK) == 0 || errno != ENOENT;
+	for (size_t i = 0; i < n + current; i++) {
 		if (i < n)
 			r = asprintf(&files[i], "%s.%lu", path, nums[i]);
 		else

@@ -106,8 +106,10 @@ int auditverify_line(struct auditverify *v, const char *line, size_t len,
 bool auditverify_finish(struct auditverify *v);
 
 /* The files of the log at `path`, oldest first: path.N ... path.1, path
- * (those that exist; path itself is listed even when missing, so that
- * reading it reports the error).  Returns 0 and a NULL-terminated array
+ * (those that exist).  path itself is listed even when missing if there
+ * are no rotated files, so that reading it reports the error; with rotated
+ * files a missing path is left out (a rotation was interrupted, and the
+ * writer continues from path.1).  Returns 0 and a NULL-terminated array
  * (free with auditverify_free_files), -ENOMEM, or -E2BIG beyond 10000
  * rotated files. */
 int auditverify_log_files(const char *path, char ***ret_files);

@@ -134,6 +134,11 @@ int audit_cli_walk(struct audit_cli *c, struct auditverify *v, bool keep_going,
 
 /* --- verify --------------------------------------------------------- */
 
+static const char *log_path(const struct audit_cli *c)
+{
+	return c->log ? c->log : AUDIT_DEFAULT_LOG;
+}
+
 static int verify(struct audit_cli *c)
 {
 	struct auditverify v;
@@ -212,6 +217,10 @@ static int verify(struct audit_cli *c)
 	else
 		printf("Compare the chain head with the one the receiver last reported for\n"
 		       "this device (hashwatch audit verify --head HEX catches a cut-off tail).\n");
+	if (c->own_files && nfiles > 0 && strcmp(c->files[nfiles - 1], log_path(c)) != 0)
+		printf("note: %s itself is missing: a rotation was interrupted; hashwatchd "
+		       "continues the chain from %s.1 when it next starts\n", log_path(c),
+		       log_path(c));
 	if (rotated_start)
 		printf("note: the chain starts at seq %llu with a rotate record: older files "
 		       "were rotated away and are not checked\n", (unsigned long long)v.first_seq);
@@ -631,7 +640,7 @@ static int parse_opts(struct audit_cli *c, int argc, char **argv)
 		c->files = argv + optind;
 		return -1; /* go on */
 	}
-	int r = auditverify_log_files(c->log ? c->log : AUDIT_DEFAULT_LOG, &c->files);
+	int r = auditverify_log_files(log_path(c), &c->files);
 	if (r < 0) {
 		cli_error(c->sub, "listing the log files: %s", strerror(-r));
 		return CLI_ERROR;

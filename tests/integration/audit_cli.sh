@@ -150,9 +150,21 @@ run 0 "$H" audit verify --json --log "$r" --head "$rhead" --seq "$rseq"
 check 'len(d["files"]), d["last_seq"], d["starts_after_rotation"]' "3 $rseq True"
 run 0 "$H" audit show --log "$r" --type rotate
 [ "$(grep -c ' rotate ' "$tmp/out")" = 3 ] || fail "each file should start with a rotate record"
-rm "$r.1"
-run 1 "$H" audit verify --json --log "$r"
+# A missing middle file breaks the link.
+cp -a "$tmp/rot" "$tmp/rot2"
+rm "$tmp/rot2/audit.log.1"
+run 1 "$H" audit verify --json --log "$tmp/rot2/audit.log"
 check 'd["problem"]["kind"]' seq_gap
+# A rotation interrupted after its renames (keep=2: .1 became .2, audit.log
+# became .1, no new audit.log yet): intact, and the writer goes on.
+rm "$r.2"; mv "$r.1" "$r.2"; mv "$r" "$r.1"
+run 0 "$H" audit verify --log "$r"
+grep -q "itself is missing: a rotation was interrupted" "$tmp/out" ||
+	fail "verify does not explain the missing current file"
+read -r s2 h2 < <(echo '2024-06-02T00:00:00.000Z heartbeat {}' | "$MK" --write "$r" 131072 2)
+[ "$s2" = $((rseq + 2)) ] || fail "after the interrupted rotation: seq $s2, wanted a rotate record and seq $((rseq + 2))"
+run 0 "$H" audit verify --json --log "$r" --head "$h2" --seq "$s2"
+check 'len(d["files"])' 3
 
 echo "== usage errors"
 run 2 "$H" audit verify --log "$tmp/nonexistent.log"
@@ -171,6 +183,7 @@ last=0
 for i in $(seq 1 10); do
 	"$MK" --loop "$k" &
 	pid=$!
+	for _ in $(seq 200); do [ -e "$k" ] && break; sleep 0.01; done
 	sleep "0.0$((RANDOM % 9 + 1))"
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null

@@ -802,6 +802,14 @@ static void test_rotation_keeps_chain(void **state)
 	 * writer continues from path.1 with a rotate record. */
 	assert_int_equal(rename(files[1], files[0]), 0);
 	assert_int_equal(rename(files[2], files[1]), 0);
+	char **now;
+	assert_int_equal(auditverify_log_files(t.log, &now), 0);
+	assert_string_equal(now[0], files[0]);
+	assert_string_equal(now[1], files[1]); /* no current file listed */
+	assert_null(now[2]);
+	v = verify_files((const char *const *)now, 2, NULL, 0);
+	assert_int_equal(v.problem.kind, AUDIT_OK);
+	auditverify_free_files(now);
 	assert_int_equal(auditlog_open_with(t.log, &cfg, &log), 0);
 	assert_true(auditlog_report(log)->continued_rotation);
 	assert_int_equal(auditlog_seq(log), end);
