@@ -8,7 +8,7 @@ set -u
 BUILD=${BUILD:-build}
 H=$BUILD/hashwatch
 MK=$BUILD/tests/test_auditlog
-command -v python3 >/dev/null || { echo "SKIP: python3 is needed to read --json output"; exit 77; }
+command -v jq >/dev/null || { echo "SKIP: jq is needed to read --json output (apt-get install jq)"; exit 77; }
 [ -x "$H" ] && [ -x "$MK" ] || { echo "FAIL: build $H and $MK first (make tests-build)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -24,21 +24,15 @@ run() {
 		fail "exit $rc, wanted $want: $*"
 	fi
 }
-# check EXPR WANT [EXPR WANT...]: with d = the JSON in $tmp/out, each
-# Python EXPR must print as WANT (one python3 run: it is slow to start).
+# check FILTER WANT [FILTER WANT...]: each jq FILTER on the JSON in
+# $tmp/out must print WANT (strings raw, anything else as compact JSON).
 check() {
-	python3 - "$tmp/out" "$@" <<'PY' || fail "--json output not as expected (above)"
-import json, sys
-d = json.load(open(sys.argv[1]))
-bad = 0
-for expr, want in zip(sys.argv[2::2], sys.argv[3::2]):
-    got = eval(expr)
-    got = " ".join(map(str, got)) if isinstance(got, tuple) else str(got)
-    if got != want:
-        print("  %s is '%s', wanted '%s'" % (expr, got, want))
-        bad = 1
-sys.exit(bad)
-PY
+	while [ $# -ge 2 ]; do
+		local got
+		got=$(jq -cr "$1" "$tmp/out") || fail "--json output is not JSON"
+		[ "$got" = "$2" ] || fail "$1 is '$got', wanted '$2'"
+		shift 2
+	done
 }
 
 Z=0000000000000000000000000000000000000000000000000000000000000000
@@ -69,10 +63,7 @@ echo "== verify: intact, chain head, anchors"
 run 0 "$H" audit verify --log "$log"
 grep -q "chain head: $head" "$tmp/out" || fail "verify does not print the chain head"
 run 0 "$H" audit verify --json "$log"
-check 'd["intact"]' True \
-	'd["last_seq"]' 17 \
-	'd["head"]' "$head" \
-	'd["problem"]' None
+check .intact true .last_seq 17 .head "$head" .problem null
 run 0 "$H" audit verify --head "$(echo "$head" | tr a-f A-F)" --seq 17 "$log"
 grep -q "anchor found" "$tmp/out" || fail "verify does not confirm the anchor"
 
@@ -92,21 +83,23 @@ run 0 "$H" audit show --until 2024-05-01T08:05 --json "$log"
 
 echo "== summary: lists over the period, counts, alerts and delivery"
 run 0 "$H" audit summary --json "$log"
-check 'len(d["lists"])' 2 \
-	'd["lists"][0]["version"], d["lists"][0]["until"]' "41 2024-05-02T09:00:00.000Z" \
-	'd["lists"][1]["until"]' "2024-05-02T12:00:00.000Z" \
-	'len(d["matches"])' 2 \
-	'[(a["alert_id"], a["status"]) for a in d["alerts"]]' "[('a-1', 'delivered'), ('a-2', 'queued, not delivered')]" \
-	'd["alerts_not_delivered"]' 1 \
-	'd["files"]["seen"], d["files"]["skipped"]' "5120 {'too_large': 150, 'unsupported': 100, 'queue_full': 2}" \
-	'd["chain"]["intact"], d["config_digests"]' "True ['5f1d$Z']"
+check '.lists | length' 2 \
+	'.lists[0] | "\(.version) \(.until)"' "41 2024-05-02T09:00:00.000Z" \
+	'.lists[1].until' "2024-05-02T12:00:00.000Z" \
+	'.matches | length' 2 \
+	'[.alerts[] | [.alert_id, .status]]' '[["a-1","delivered"],["a-2","queued, not delivered"]]' \
+	.alerts_not_delivered 1 \
+	.files.seen 5120 \
+	.files.skipped '{"too_large":150,"unsupported":100,"queue_full":2}' \
+	.chain.intact true \
+	.config_digests "[\"5f1d$Z\"]"
 # A list loaded before the period and still in use in it is listed.
 run 0 "$H" audit summary --json --since 2024-05-02 "$log"
-check '[l["version"] for l in d["lists"]]' "[41, 42]" \
-	'd["files"]["seen"], len(d["matches"]), d["alerts"][0]["alert_id"]' "20 1 a-2" \
-	'd["config_digests"]' "['5f1d$Z']"
+check '[.lists[].version]' '[41,42]' \
+	'"\(.files.seen) \(.matches | length) \(.alerts[0].alert_id)"' "20 1 a-2" \
+	.config_digests "[\"5f1d$Z\"]"
 run 0 "$H" audit summary --json --since 2024-05-03 "$log"
-check 'len(d["lists"]), d["period"]["records"]' "0 0"
+check '.lists | length' 0 .period.records 0
 run 0 "$H" audit summary --since 2024-05-01 "$log"
 grep -q "a-2: queued, not delivered" "$tmp/out" || fail "summary text lacks the undelivered alert"
 grep -q "of which 1 NOT delivered" "$tmp/out" || fail "summary text lacks the count"
@@ -116,45 +109,46 @@ t=$tmp/t.log
 head -n 15 "$log" >"$t"
 run 0 "$H" audit verify "$t"
 run 1 "$H" audit verify --json --head "$head" "$t"
-check 'd["intact"], d["problem"]["kind"]' "False anchor_missing"
+check .intact false .problem.kind anchor_missing
 run 1 "$H" audit verify --seq 17 "$t"
 grep -q "truncated" "$tmp/out" || fail "a truncated log is not called so"
 sed 's/"distance":12/"distance":30/' "$log" >"$t"
 run 1 "$H" audit verify --json "$t"
-check 'd["problem"]["kind"], d["problem"]["line"], d["last_seq"]' "prev_mismatch 8 7"
+check .problem.kind prev_mismatch .problem.line 8 .last_seq 7
 run 1 "$H" audit show "$t"
 grep -q '^2024-05-01T08:12:00.000Z !      7  match' "$tmp/out" ||
 	fail "show does not mark the altered record"
 grep -q "WARNING: the chain is broken" "$tmp/err" || fail "show does not warn"
 run 1 "$H" audit summary --json "$t"
-check 'd["chain"]["intact"], d["chain"]["problem"]["kind"]' "False prev_mismatch"
+check .chain.intact false .chain.problem.kind prev_mismatch
 sed 4d "$log" >"$t"
 run 1 "$H" audit verify --json "$t"
-check 'd["problem"]["kind"], d["problem"]["seq"]' "seq_gap 5"
+check .problem.kind seq_gap .problem.seq 5
 # A crash in mid-write: the unfinished line is reported, not a failure.
 cp "$log" "$t"
 printf '{"seq":18,"time":"2024-05-02T12:0' >>"$t"
 run 0 "$H" audit verify --json --head "$head" "$t"
-check 'd["partial_tail_bytes"], d["last_seq"]' "33 17"
+check .partial_tail_bytes 33 .last_seq 17
 
 echo "== rotation: --log reads the rotated files as one chain"
 r=$tmp/rot/audit.log
 mkdir -p "$tmp/rot"
-python3 -c '
-for i in range(400):
-    print("2024-06-01T00:%02d:%02d.000Z scan_counts {\"seen\":%d,\"pad\":\"%s\"}" % (i // 60, i % 60, i, "x" * 1000))
-' >"$tmp/many"
+printf -v pad '%1000s' ''
+for i in $(seq 0 399); do
+	printf '2024-06-01T00:%02d:%02d.000Z scan_counts {"seen":%d,"pad":"%s"}\n' \
+		$((i / 60)) $((i % 60)) "$i" "${pad// /x}"
+done >"$tmp/many"
 read -r rseq rhead < <("$MK" --write "$r" 131072 2 <"$tmp/many") || fail "rotating writer failed"
 [ -f "$r.2" ] && [ ! -f "$r.3" ] || fail "keep=2 should leave audit.log.1 and .2 only"
 run 0 "$H" audit verify --json --log "$r" --head "$rhead" --seq "$rseq"
-check 'len(d["files"]), d["last_seq"], d["starts_after_rotation"]' "3 $rseq True"
+check '.files | length' 3 .last_seq "$rseq" .starts_after_rotation true
 run 0 "$H" audit show --log "$r" --type rotate
 [ "$(grep -c ' rotate ' "$tmp/out")" = 3 ] || fail "each file should start with a rotate record"
 # A missing middle file breaks the link.
 cp -a "$tmp/rot" "$tmp/rot2"
 rm "$tmp/rot2/audit.log.1"
 run 1 "$H" audit verify --json --log "$tmp/rot2/audit.log"
-check 'd["problem"]["kind"]' seq_gap
+check .problem.kind seq_gap
 # A rotation interrupted after its renames (keep=2: .1 became .2, audit.log
 # became .1, no new audit.log yet): intact, and the writer goes on.
 rm "$r.2"; mv "$r.1" "$r.2"; mv "$r" "$r.1"
@@ -164,7 +158,7 @@ grep -q "itself is missing: a rotation was interrupted" "$tmp/out" ||
 read -r s2 h2 < <(echo '2024-06-02T00:00:00.000Z heartbeat {}' | "$MK" --write "$r" 131072 2)
 [ "$s2" = $((rseq + 2)) ] || fail "after the interrupted rotation: seq $s2, wanted a rotate record and seq $((rseq + 2))"
 run 0 "$H" audit verify --json --log "$r" --head "$h2" --seq "$s2"
-check 'len(d["files"])' 3
+check '.files | length' 3
 
 echo "== usage errors"
 run 2 "$H" audit verify --log "$tmp/nonexistent.log"
