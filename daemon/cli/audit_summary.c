@@ -410,6 +410,19 @@ static void print_counts(json_object *map)
 	}
 }
 
+/* "  TIME what: why" for each event of an array (refused lists, errors). */
+static void print_events(json_object *arr, const char *what, const char *why)
+{
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *a = json_object_array_get_idx(arr, i);
+		printf("  %s ", js(a, "time"));
+		put(js(a, what));
+		printf(": ");
+		put(js(a, why));
+		printf("\n");
+	}
+}
+
 static void print_text(json_object *o)
 {
 	json_object *x = json_object_object_get(o, "period"), *a;
@@ -459,17 +472,9 @@ static void print_text(json_object *o)
 		printf("\n");
 	}
 	x = json_object_object_get(o, "lists_refused");
-	n = json_object_array_length(x);
-	if (n)
-		printf("Lists refused: %zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		a = json_object_array_get_idx(x, i);
-		printf("  %s ", js(a, "time"));
-		put(js(a, "path"));
-		printf(": ");
-		put(js(a, "reason"));
-		printf("\n");
-	}
+	if (json_object_array_length(x))
+		printf("Lists refused: %zu\n", json_object_array_length(x));
+	print_events(x, "path", "reason");
 	x = json_object_object_get(o, "files");
 	printf("\nFiles: %lld seen, %lld hashed, %lld unchanged since an earlier check, "
 	       "%lld errors; %lld crawls\n", (long long)ji(x, "seen"), (long long)ji(x, "hashed"),
@@ -513,16 +518,8 @@ static void print_text(json_object *o)
 	if (json_object_object_get(x, "last"))
 		printf(", the last at %s reported seq %s", js(json_object_object_get(x, "last"), "time"),
 		       js(json_object_object_get(x, "last"), "reported_seq"));
-	x = json_object_object_get(o, "errors");
 	printf("\nErrors: %lld\n", (long long)ji(o, "errors_total"));
-	for (size_t i = 0; i < json_object_array_length(x); i++) {
-		a = json_object_array_get_idx(x, i);
-		printf("  %s ", js(a, "time"));
-		put(js(a, "where"));
-		printf(": ");
-		put(js(a, "message"));
-		printf("\n");
-	}
+	print_events(json_object_object_get(o, "errors"), "where", "message");
 	if (json_object_get_boolean(json_object_object_get(o, "truncated")))
 		printf("\nNote: more than %d lists, matches and alerts: the lists above are cut "
 		       "short (the counts are complete); narrow the period with --since/--until.\n",

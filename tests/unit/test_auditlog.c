@@ -419,21 +419,36 @@ static enum audit_problem_kind verify_lines(struct tdir *t, struct lines *l,
 	return v.problem.kind;
 }
 
-/* A new log of 6 records in its own folder, read into l; its head. */
-static void tamper_setup(struct tdir *t, struct lines *l, char head[AUDIT_HEAD_HEX])
+/* The tampering tests' fixture: a new log of 6 records in its own folder,
+ * its lines, and its head (what a receiver would have recorded). */
+struct tamper {
+	struct tdir t;
+	struct lines l;
+	char head[AUDIT_HEAD_HEX];
+};
+
+static int tamper_setup(void **state)
 {
+	struct tamper *x = calloc(1, sizeof(*x));
 	uint64_t seq;
-	tdir_make(t);
-	make_log(t, 6);
-	assert_int_equal(auditverify_read_head(t->log, &seq, head), 0);
+
+	assert_non_null(x);
+	tdir_make(&x->t);
+	make_log(&x->t, 6);
+	assert_int_equal(auditverify_read_head(x->t.log, &seq, x->head), 0);
 	assert_int_equal(seq, 6);
-	read_lines(t->log, l);
+	read_lines(x->t.log, &x->l);
+	*state = x;
+	return 0;
 }
 
-static void tamper_done(struct tdir *t, struct lines *l)
+static int tamper_teardown(void **state)
 {
-	lines_free(l);
-	hwt_rmtree(t->dir);
+	struct tamper *x = *state;
+	lines_free(&x->l);
+	hwt_rmtree(x->t.dir);
+	free(x);
+	return 0;
 }
 
 static void drop_line(struct lines *l, size_t i)
@@ -445,154 +460,130 @@ static void drop_line(struct lines *l, size_t i)
 
 static void test_delete_record(void **state)
 {
-	struct tdir t;
-	struct lines l;
-	char head[AUDIT_HEAD_HEX];
+	struct tamper *x = *state;
 	uint64_t line;
-	(void)state;
 
-	tamper_setup(&t, &l, head);
-	drop_line(&l, 2);
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_SEQ_GAP);
+	drop_line(&x->l, 2);
+	assert_int_equal(verify_lines(&x->t, &x->l, NULL, 0, &line), AUDIT_SEQ_GAP);
 	assert_int_equal(line, 3);
-	drop_line(&l, 0);
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_BAD_START);
+	drop_line(&x->l, 0);
+	assert_int_equal(verify_lines(&x->t, &x->l, NULL, 0, &line), AUDIT_BAD_START);
 	assert_int_equal(line, 1);
-	tamper_done(&t, &l);
 }
 
 static void test_truncate_tail(void **state)
 {
-	struct tdir t;
-	struct lines l;
-	char head[AUDIT_HEAD_HEX];
-	(void)state;
+	struct tamper *x = *state;
+	struct lines *l = &x->l;
+	char h5[AUDIT_HEAD_HEX];
 
 	/* Intact on its own; caught against the head recorded elsewhere, or
 	 * against its seq. */
-	tamper_setup(&t, &l, head);
-	assert_int_equal(verify_lines(&t, &l, head, 6, NULL), AUDIT_OK);
-	drop_line(&l, 5);
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, NULL), AUDIT_OK);
-	assert_int_equal(verify_lines(&t, &l, head, 0, NULL), AUDIT_ANCHOR_MISSING);
-	assert_int_equal(verify_lines(&t, &l, NULL, 6, NULL), AUDIT_ANCHOR_MISSING);
-	assert_int_equal(verify_lines(&t, &l, head, 6, NULL), AUDIT_ANCHOR_MISSING);
+	assert_int_equal(verify_lines(&x->t, l, x->head, 6, NULL), AUDIT_OK);
+	drop_line(l, 5);
+	assert_int_equal(verify_lines(&x->t, l, NULL, 0, NULL), AUDIT_OK);
+	assert_int_equal(verify_lines(&x->t, l, x->head, 0, NULL), AUDIT_ANCHOR_MISSING);
+	assert_int_equal(verify_lines(&x->t, l, NULL, 6, NULL), AUDIT_ANCHOR_MISSING);
+	assert_int_equal(verify_lines(&x->t, l, x->head, 6, NULL), AUDIT_ANCHOR_MISSING);
 	/* An older anchor of the same log still passes. */
-	char h5[AUDIT_HEAD_HEX];
-	audit_hash_line(l.v[4], strlen(l.v[4]), h5);
-	assert_int_equal(verify_lines(&t, &l, h5, 5, NULL), AUDIT_OK);
-	tamper_done(&t, &l);
+	audit_hash_line(l->v[4], strlen(l->v[4]), h5);
+	assert_int_equal(verify_lines(&x->t, l, h5, 5, NULL), AUDIT_OK);
 }
 
 static void test_reorder_records(void **state)
 {
-	struct tdir t;
-	struct lines l;
-	char head[AUDIT_HEAD_HEX], *tmp;
+	struct tamper *x = *state;
+	char *tmp = x->l.v[2];
 	uint64_t line;
-	(void)state;
 
-	tamper_setup(&t, &l, head);
-	tmp = l.v[2];
-	l.v[2] = l.v[3];
-	l.v[3] = tmp;
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_SEQ_GAP);
+	x->l.v[2] = x->l.v[3];
+	x->l.v[3] = tmp;
+	assert_int_equal(verify_lines(&x->t, &x->l, NULL, 0, &line), AUDIT_SEQ_GAP);
 	assert_int_equal(line, 3);
-	tamper_done(&t, &l);
 }
 
 static void test_rechain_modified_record(void **state)
 {
-	struct tdir t;
-	struct lines l;
-	char head[AUDIT_HEAD_HEX];
+	struct tamper *x = *state;
+	struct lines *l = &x->l;
 	uint64_t line;
-	(void)state;
 
-	tamper_setup(&t, &l, head);
-	modify_fields(&l, 2);
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_PREV_MISMATCH);
+	modify_fields(l, 2);
+	assert_int_equal(verify_lines(&x->t, l, NULL, 0, &line), AUDIT_PREV_MISMATCH);
 	assert_int_equal(line, 4);
 	/* Re-chained, but not the records after it. */
-	rechain(&l, 2, 3);
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_PREV_MISMATCH);
+	rechain(l, 2, 3);
+	assert_int_equal(verify_lines(&x->t, l, NULL, 0, &line), AUDIT_PREV_MISMATCH);
 	assert_int_equal(line, 4);
 	/* All of them: only a head recorded elsewhere catches that. */
-	rechain(&l, 2, l.n);
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, NULL), AUDIT_OK);
-	assert_int_equal(verify_lines(&t, &l, head, 6, &line), AUDIT_ANCHOR_FORK);
+	rechain(l, 2, l->n);
+	assert_int_equal(verify_lines(&x->t, l, NULL, 0, NULL), AUDIT_OK);
+	assert_int_equal(verify_lines(&x->t, l, x->head, 6, &line), AUDIT_ANCHOR_FORK);
 	assert_int_equal(line, 6);
-	assert_int_equal(verify_lines(&t, &l, head, 0, NULL), AUDIT_ANCHOR_MISSING);
-	tamper_done(&t, &l);
+	assert_int_equal(verify_lines(&x->t, l, x->head, 0, NULL), AUDIT_ANCHOR_MISSING);
 }
 
 static void test_splice_two_logs(void **state)
 {
-	struct tdir t, t2;
-	struct lines l, l2;
-	char head[AUDIT_HEAD_HEX], head2[AUDIT_HEAD_HEX], *tmp;
+	struct tamper *x = *state;
+	void *other;
 	uint64_t line;
-	(void)state;
 
 	/* The first half of one log, the second half of another. */
-	tamper_setup(&t, &l, head);
 	fake_now += 3600 * 1000;
-	tamper_setup(&t2, &l2, head2);
+	tamper_setup(&other);
+	struct tamper *y = other;
 	for (size_t i = 3; i < 6; i++) {
-		tmp = l.v[i];
-		l.v[i] = l2.v[i];
-		l2.v[i] = tmp;
+		char *tmp = x->l.v[i];
+		x->l.v[i] = y->l.v[i];
+		y->l.v[i] = tmp;
 	}
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_PREV_MISMATCH);
+	assert_int_equal(verify_lines(&x->t, &x->l, NULL, 0, &line), AUDIT_PREV_MISMATCH);
 	assert_int_equal(line, 4);
-	tamper_done(&t, &l);
-	tamper_done(&t2, &l2);
+	tamper_teardown(&other);
 }
 
 /* Lines no writer produces: a NUL byte, a line far beyond the record
  * limit (longer than the reader's buffer), JSON that is not a record. */
 static void test_garbage_lines(void **state)
 {
-	struct tdir t;
-	struct lines l;
-	char head[AUDIT_HEAD_HEX];
+	struct tamper *x = *state;
+	struct tdir *t = &x->t;
+	struct lines *l = &x->l;
 	uint64_t line;
 	size_t big = 3 * AUDIT_MAX_LINE + 300 * 1024;
-	(void)state;
 
-	tamper_setup(&t, &l, head);
-	free(l.v[1]);
-	l.v[1] = malloc(big + 1);
-	assert_non_null(l.v[1]);
-	memset(l.v[1], '{', big);
-	l.v[1][big] = '\0';
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_BAD_RECORD);
+	free(l->v[1]);
+	l->v[1] = malloc(big + 1);
+	assert_non_null(l->v[1]);
+	memset(l->v[1], '{', big);
+	l->v[1][big] = '\0';
+	assert_int_equal(verify_lines(t, l, NULL, 0, &line), AUDIT_BAD_RECORD);
 	assert_int_equal(line, 2);
 	/* Going on past it (as show does): the line after the long one is
 	 * line 3, and the chain picks up again there. */
 	struct auditverify v;
 	struct auditverify_opts o = { .time_tolerance_ms = -1, .keep_going = true };
 	auditverify_init(&v, &o);
-	assert_int_equal(auditverify_file(&v, t.log, NULL, NULL), 0);
+	assert_int_equal(auditverify_file(&v, t->log, NULL, NULL), 0);
 	assert_int_equal(v.records, 6);
 	assert_int_equal(v.problems, 2); /* the long line, then a prev mismatch */
 	assert_int_equal(v.last_seq, 6);
-	free(l.v[1]);
-	l.v[1] = strdup("[1,2,3]");
-	assert_int_equal(verify_lines(&t, &l, NULL, 0, &line), AUDIT_BAD_RECORD);
-	write_lines(t.log, &l);
+	free(l->v[1]);
+	l->v[1] = strdup("[1,2,3]");
+	assert_int_equal(verify_lines(t, l, NULL, 0, &line), AUDIT_BAD_RECORD);
+	write_lines(t->log, l);
 	char *buf;
 	size_t len;
-	assert_int_equal(hw_read_file(t.log, 1 << 20, (void **)&buf, &len), 0);
+	assert_int_equal(hw_read_file(t->log, 1 << 20, (void **)&buf, &len), 0);
 	char *p = strstr(buf, "[1,2,3]");
 	assert_non_null(p);
 	p[1] = '\0'; /* a NUL inside the line */
-	write_file(t.log, buf, len);
+	write_file(t->log, buf, len);
 	free(buf);
-	v = verify1(t.log, NULL, 0);
+	v = verify1(t->log, NULL, 0);
 	assert_int_equal(v.problem.kind, AUDIT_BAD_RECORD);
 	assert_non_null(strstr(v.problem.detail, "NUL"));
-	tamper_done(&t, &l);
 }
 
 static int64_t clock_ms[8];
@@ -956,12 +947,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_record_holds_only_what_was_given),
 		cmocka_unit_test(test_bad_appends_leave_nothing),
 		cmocka_unit_test(test_flip_every_bit),
-		cmocka_unit_test(test_delete_record),
-		cmocka_unit_test(test_truncate_tail),
-		cmocka_unit_test(test_reorder_records),
-		cmocka_unit_test(test_rechain_modified_record),
-		cmocka_unit_test(test_splice_two_logs),
-		cmocka_unit_test(test_garbage_lines),
+		cmocka_unit_test_setup_teardown(test_delete_record, tamper_setup, tamper_teardown),
+		cmocka_unit_test_setup_teardown(test_truncate_tail, tamper_setup, tamper_teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_records, tamper_setup, tamper_teardown),
+		cmocka_unit_test_setup_teardown(test_rechain_modified_record, tamper_setup, tamper_teardown),
+		cmocka_unit_test_setup_teardown(test_splice_two_logs, tamper_setup, tamper_teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_lines, tamper_setup, tamper_teardown),
 		cmocka_unit_test(test_time_and_rotate_rules),
 		cmocka_unit_test(test_partial_last_line),
 		cmocka_unit_test(test_broken_log_on_open),
