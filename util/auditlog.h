@@ -89,8 +89,12 @@ void auditlog_close(struct auditlog *log);
  * Errors: -EINVAL (type not [a-z][a-z0-9_]*, at most 32 chars, or
  * "rotate", which the library writes itself; fields not an object, nested
  * deeper than 16, or holding NaN/Infinity or invalid UTF-8),
- * -EMSGSIZE (the line would exceed AUDIT_MAX_LINE), -ENOSPC/-EIO (nothing
- * of the record stays in the file; seq and head are unchanged), -errno. */
+ * -EMSGSIZE (the line would exceed AUDIT_MAX_LINE), -ENOSPC/-EIO (a short
+ * write or failed fsync: nothing of the record stays in the file; seq and
+ * head are unchanged), -errno.  If such a failure could not be undone, or a
+ * rotation failed after renaming the file, the handle refuses every later
+ * append with -EIO: close it and open the log again, which picks the chain
+ * up from what is really in the files. */
 int auditlog_append(struct auditlog *log, const char *type,
 		    json_object *fields, bool sync, uint64_t *ret_seq,
 		    char ret_head[AUDIT_HEAD_HEX]);

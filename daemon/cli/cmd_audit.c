@@ -194,6 +194,10 @@ static int verify(struct audit_cli *c)
 			       "just before the break, may be the one that was altered)\n",
 			       (unsigned long long)v.first_seq, (unsigned long long)v.last_seq,
 			       v.head, (unsigned long long)v.last_seq);
+		else if (v.started)
+			printf("the chain itself is intact: seq %llu..%llu, chain head %s\n",
+			       (unsigned long long)v.first_seq, (unsigned long long)v.last_seq,
+			       v.head);
 		printf("Keep copies of the files as evidence (cp -a) before anything else\n"
 		       "writes to them, and report this to whoever is responsible for the device.\n");
 		return CLI_NEGATIVE;
@@ -546,6 +550,8 @@ static int parse_head(const char *s, char out[AUDIT_HEAD_HEX])
 	return 0;
 }
 
+/* Fill c from the options and pick the files.  Returns -1 to go on with
+ * the subcommand, or the exit status to stop with (--help, a bad option). */
 static int parse_opts(struct audit_cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {

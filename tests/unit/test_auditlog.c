@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -365,6 +366,44 @@ static enum audit_problem_kind verify_mem(const char *buf, size_t len,
 	}
 	auditverify_finish(&v);
 	return v.problem.kind;
+}
+
+/* A write cut short (here by RLIMIT_FSIZE, as a full disk would) leaves
+ * nothing of the record behind, and the chain goes on. */
+static void test_short_write_undone(void **state)
+{
+	struct tdir t;
+	struct auditlog *log;
+	struct stat st;
+	struct rlimit old, lim;
+	(void)state;
+
+	tdir_make(&t);
+	assert_int_equal(auditlog_open_with(t.log, &fake_cfg, &log), 0);
+	append_n(log, 1, 3, 4);
+	assert_int_equal(stat(t.log, &st), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 100;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	json_object *f = fields_i(4, 300);
+	int r = auditlog_append(log, "match", f, true, NULL, NULL);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(r, -ENOSPC);
+	struct stat st2;
+	assert_int_equal(stat(t.log, &st2), 0);
+	assert_int_equal(st2.st_size, st.st_size);
+	assert_int_equal(auditlog_seq(log), 3);
+	assert_int_equal(auditlog_append(log, "match", f, true, NULL, NULL), 0);
+	json_object_put(f);
+	auditlog_close(log);
+	struct auditverify v = verify1(t.log, NULL, 0);
+	assert_int_equal(v.problem.kind, AUDIT_OK);
+	assert_int_equal(v.last_seq, 4);
+	assert_int_equal(v.partial_bytes, 0);
+	hwt_rmtree(t.dir);
 }
 
 /* Every single-bit flip anywhere in the log is caught: by the chain when
@@ -946,6 +985,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_append_reopen_continue),
 		cmocka_unit_test(test_record_holds_only_what_was_given),
 		cmocka_unit_test(test_bad_appends_leave_nothing),
+		cmocka_unit_test(test_short_write_undone),
 		cmocka_unit_test(test_flip_every_bit),
 		cmocka_unit_test_setup_teardown(test_delete_record, tamper_setup, tamper_teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_tail, tamper_setup, tamper_teardown),
