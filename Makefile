@@ -41,7 +41,7 @@ ifneq ($(RECEIVER_SRC),)
 PROGRAMS += $(BUILD)/hashwatch-receiver
 endif
 CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
-TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
@@ -80,11 +80,20 @@ $(BUILD)/hashwatch-receiver: $(call obj,$(RECEIVER_SRC)) $(LIBUTIL)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_RECEIVER)) -lm
 
 # The optional OpenCV module: never linked into the programs, dlopen()ed.
-$(CVMODULE): $(CV_SRC)
+# It links only the three OpenCV libraries it uses (not pkg-config's full
+# list, which drags in highgui, viz and their Qt/VTK/HDF5).  img_hash is
+# taken from its static archive when there is one, so that the module needs
+# only libopencv-core and -imgproc at run time, not libopencv-contrib and
+# its dependencies.  Only the three hashwatch_cv_* symbols are exported.
+CV_LIBDIR = $(shell $(PKG_CONFIG) --variable=libdir opencv4)
+CV_IMGHASH = $(or $(wildcard $(CV_LIBDIR)/libopencv_img_hash.a),-lopencv_img_hash)
+$(CVMODULE): $(CV_SRC) models/cvhash.h models/model.h models/image.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CXX     $@")
-	$(Q)$(CXX) $(CXXFLAGS_ALL) -shared -Wl,--as-needed -o $@ $^ \
-		$(call pc_libs,opencv4)
+	$(Q)$(CXX) $(CXXFLAGS_ALL) $(filter-out -fPIE,$(HARDEN)) -fvisibility=hidden \
+		-shared -o $@ $(CV_SRC) \
+		-Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--exclude-libs,ALL \
+		-L$(CV_LIBDIR) $(CV_IMGHASH) -lopencv_imgproc -lopencv_core
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORELIBS)
 	@mkdir -p $(dir $@)
@@ -98,7 +107,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) libjpeg) -ldl -lm
 
-tests-build: all $(TESTS) $(BENCHES)
+tests-build: all $(UNIT_TESTS) $(BENCHES)
 
 # One test command for people and CI.
 check: tests-build
