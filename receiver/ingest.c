@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "ingest.h"
 #include "intake.h"
@@ -119,6 +120,11 @@ enum MHD_Result ingest_handle(struct req *rq)
 				  "this device's enrolment was revoked");
 	else if (intake_verify(&rec, pk, &err) < 0)
 		ret = refuse(rq, kind, rec.device_id, &err);
+	else if (strcmp(kind, "heartbeat") == 0 && rec.reported_time > (int64_t)time(NULL) + 86400)
+		/* Stored, it would make every later heartbeat look like a replay. */
+		ret = refuse_with(rq, kind, rec.device_id, 400, "bad_time",
+				  "the heartbeat's time is more than a day ahead of the receiver's "
+				  "clock; fix the laptop's clock");
 	else
 		ret = answer(rq, &rec);
 	intake_record_done(&rec);

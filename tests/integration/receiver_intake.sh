@@ -132,6 +132,8 @@ expect 200 stored /v1/heartbeats "$T/hbbody"
 [ "$(jq -r '[select(.device_id=="ASSET-0001") | .chain_flags[].kind] | sort | join(",")' "$T/dev")" = fork,regression ] || fail "fork not flagged"
 hb ASSET-0001 other 70 "$H3" $((t0 + 240))
 expect 403 bad_signature /v1/heartbeats "$T/hbbody"
+hb ASSET-0001 dev1 80 "$H3" $((t0 + 3 * 86400))
+expect 400 bad_time /v1/heartbeats "$T/hbbody"
 ok "heartbeats: fleet updated, replay refused, regression and fork flagged"
 
 # 5. The log names ids only: no alert field values.
