@@ -61,7 +61,7 @@ static enum MHD_Result answer(struct req *rq, struct intake_record *rec)
 	switch (outcome) {
 	case RSTORE_CONFLICT:
 		return refuse_with(rq, "alert", rec->device_id, 409, "conflict",
-				   "an alert with this id and different content is already stored");
+				   "an alert with this id about a different match is already stored");
 	case RSTORE_STALE:
 		return refuse_with(rq, "heartbeat", rec->device_id, 409, "stale_heartbeat",
 				   "a heartbeat with the same or a later time is already stored "
@@ -70,15 +70,18 @@ static enum MHD_Result answer(struct req *rq, struct intake_record *rec)
 		break;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string(
-						    outcome == RSTORE_DUPLICATE ? "duplicate" : "stored"));
+	bool dup = outcome == RSTORE_DUPLICATE || outcome == RSTORE_DUPLICATE_CHANGED;
+	json_object_object_add(o, "status", json_object_new_string(dup ? "duplicate" : "stored"));
 	if (id)
 		json_object_object_add(o, "alert_id", json_object_new_string(id));
 	if (flag)
 		json_object_object_add(o, "chain_flag", json_object_new_string(flag));
 	if (alert)
 		server_log("alert %s from device %s %s", id, rec->device_id,
-			   outcome == RSTORE_DUPLICATE ? "was a redelivery (already stored)" : "stored");
+			   outcome == RSTORE_DUPLICATE ? "was a redelivery (already stored)"
+			   : dup ? "was written again by the scanner with changed details; "
+				   "the first copy is kept"
+				 : "stored");
 	return server_reply_json(rq, alert && outcome == RSTORE_STORED ? 201 : 200, o);
 }
 

@@ -524,6 +524,8 @@ static int chain_observe(struct rstore *st, const struct intake_record *rec,
 	sqlite3_stmt *s;
 	int r, step;
 
+	if (strlen(head) != 64)
+		return 0; /* the device keeps no audit log: nothing to compare */
 	s = prep(st, "SELECT head FROM chain_points WHERE device_id = ? AND seq = ?", "si", dev,
 		 seq);
 	if (!s)
@@ -570,6 +572,22 @@ static int chain_observe(struct rstore *st, const struct intake_record *rec,
 	return 0;
 }
 
+/* The fields that say which match an alert is about.  The scanner may
+ * write an alert again after a restart with the same id and, say, a newer
+ * match_count: that is the same alert, acknowledged as a duplicate.  A
+ * different match under a known id is a conflict. */
+#define IDENTITY "device_id, detected_at, list_id, entry_id, file_sha256, model"
+
+static bool same_identity(sqlite3_stmt *s, const struct intake_record *rec)
+{
+	static const char *const cols[] = { "device_id", "detected_at", "list_id",
+					    "entry_id", "file_sha256", "model" };
+	for (int i = 0; i < 6; i++)
+		if (strcmp((const char *)sqlite3_column_text(s, i + 1), rec_str(rec, cols[i])) != 0)
+			return false;
+	return true;
+}
+
 int rstore_alert_put(struct rstore *st, const struct intake_record *rec,
 		     enum rstore_outcome *ret, const char **ret_flag)
 {
@@ -584,20 +602,18 @@ int rstore_alert_put(struct rstore *st, const struct intake_record *rec,
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
 
 	TX_BEGIN(st);
-	s = prep(st, "SELECT signed_sha256 FROM alerts WHERE alert_id = ?", "s",
+	s = prep(st, "SELECT signed_sha256, " IDENTITY " FROM alerts WHERE alert_id = ?", "s",
 		 rec_str(rec, "alert_id"));
-	r = s ? 0 : -EIO;
-	if (r == 0) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_ROW)
-			outcome = strcmp((const char *)sqlite3_column_text(s, 0), hex) == 0
-					  ? RSTORE_DUPLICATE
-					  : RSTORE_CONFLICT;
-		else if (step != SQLITE_DONE)
-			r = db_fail(st);
-		sqlite3_finalize(s);
-		s = NULL;
-	}
+	r = first_row(st, s);
+	if (r == 0)
+		outcome = strcmp((const char *)sqlite3_column_text(s, 0), hex) == 0
+				  ? RSTORE_DUPLICATE
+			  : same_identity(s, rec) ? RSTORE_DUPLICATE_CHANGED
+						  : RSTORE_CONFLICT;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (r == -ENOENT)
+		r = 0;
 	if (r < 0 || outcome != RSTORE_STORED)
 		goto done;
 	s = prep(st, st->insert_alert_sql, NULL);

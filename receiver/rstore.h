@@ -51,7 +51,9 @@ int rstore_devices(struct rstore *st, int64_t stale_after, json_object **ret);
 enum rstore_outcome {
 	RSTORE_STORED,	  /* new, now on disk */
 	RSTORE_DUPLICATE, /* same alert id and same signed bytes: nothing new */
-	RSTORE_CONFLICT,  /* same alert id, different content: refused */
+	RSTORE_DUPLICATE_CHANGED, /* same id and match, other details (a rewrite
+				   * by the scanner): nothing new */
+	RSTORE_CONFLICT,  /* same alert id, a different match: refused */
 	RSTORE_STALE,	  /* heartbeat not newer than the last one: refused */
 };
 
