@@ -26,9 +26,9 @@ for round in 1 2 3; do
 	: >"$T/results"
 	send &
 	sender=$!
-	# Kill at a random moment shortly after the first answers (polled
-	# with a shell builtin: starting processes is slow on a busy machine).
-	for _ in $(seq 1000); do [ -s "$T/results" ] && break; sleep 0.01; done
+	# Kill at a random moment shortly after the first new alert of this
+	# round was acknowledged (the first answers may be redeliveries).
+	for _ in $(seq 1000); do grep -q ' 201$' "$T/results" && break; sleep 0.01; done
 	sleep "0.$((RANDOM % 3))$((RANDOM % 10))"
 	kill -9 "$RCV_PID"; wait "$RCV_PID" 2>/dev/null; RCV_PID=
 	wait "$sender"
