@@ -76,7 +76,7 @@ LDFLAGS_ALL = $(LDHARDEN) $(SANFLAGS) $(LDFLAGS)
 
 # Debian packages needed to build, run and test (make deps installs them).
 DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev \
-	libvips-dev libjpeg62-turbo-dev libsodium-dev libssl-dev libjson-c-dev \
+	libvips-dev libjpeg62-turbo-dev libwebp-dev libsodium-dev libssl-dev libjson-c-dev \
 	libsystemd-dev libseccomp-dev libinih-dev libcurl4-openssl-dev \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libcmocka-dev \
 	libopencv-dev libopencv-contrib-dev
