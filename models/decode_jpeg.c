@@ -234,6 +234,9 @@ static int jdec_run(struct jdec *d, const void *buf, size_t len,
 			 c->image_width, c->image_height, (unsigned long long)max_pixels);
 		return -EFBIG;
 	}
+	/* Fast mode at scale 1 is the exact decode: the pixels cost the same,
+	 * and rounding them to grey here would move PDQ on small images. */
+	int scale = fast ? fast_scale(c->image_width, c->image_height) : 1;
 	switch (c->jpeg_color_space) {
 	case JCS_GRAYSCALE:
 		c->out_color_space = JCS_GRAYSCALE;
@@ -241,7 +244,7 @@ static int jdec_run(struct jdec *d, const void *buf, size_t len,
 		break;
 	case JCS_YCbCr:
 	case JCS_RGB:
-		channels = fast && opts->grey_ok ? 1 : 3;
+		channels = scale > 1 && opts->grey_ok ? 1 : 3;
 		c->out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
 		break;
 	case JCS_CMYK:
@@ -254,17 +257,14 @@ static int jdec_run(struct jdec *d, const void *buf, size_t len,
 			 c->num_components);
 		return -EBADMSG;
 	}
-	info->shrink = 1;
-	if (fast) {
-		int s = fast_scale(c->image_width, c->image_height);
+	info->shrink = (uint32_t)scale;
+	if (scale > 1) {
 		c->scale_num = 1;
-		c->scale_denom = (unsigned)s;
-		info->shrink = (uint32_t)s;
-		/* At full scale every coefficient is used at full precision:
-		 * there is nothing to stop early for. */
-		c->buffered_image = c->progressive_mode && s > 1;
+		c->scale_denom = (unsigned)scale;
+		c->buffered_image = c->progressive_mode;
 		/* Smoothing guesses missing low AC terms from neighbouring DC
-		 * values; the scaled output needs none of its guesses. */
+		 * values; every term the scaled inverse DCT reads has arrived
+		 * by the time the early stop stops. */
 		c->do_block_smoothing = FALSE;
 	}
 	jpeg_start_decompress(c);

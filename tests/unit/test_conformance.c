@@ -169,7 +169,7 @@ struct tally {
 
 static void tally_print(const struct tally *t, const char *what)
 {
-	print_message("# PDQ distance to the reference, %s (%d files):", what, t->n);
+	print_message("# PDQ distance to the reference, %s (%d hashes):", what, t->n);
 	for (int d = 0; d <= PDQ_BITS; d++)
 		if (t->count[d])
 			print_message(" %d bits: %d", d, t->count[d]);
@@ -206,11 +206,12 @@ static void check_rows(const struct row *rows, size_t n, enum decode_mode mode,
 			bool exact = mode == DECODE_EXACT && must_be_exact(rows[i].path);
 			t.count[d]++;
 			t.n++;
-			if ((exact && d != 0) || (rows[i].quality >= 80 && d > 10)) {
-				print_message("# %s variant %d: %d bits (quality %d)\n",
-					      rows[i].path, v, d, rows[i].quality);
-				failures++;
-			}
+			bool bad = (exact && d != 0) || (rows[i].quality >= 80 && d > 10);
+			if (bad || d > 10)
+				print_message("# %s variant %d: %d bits (quality %d)%s\n",
+					      rows[i].path, v, d, rows[i].quality,
+					      bad ? "" : ", below quality 80: not held");
+			failures += bad;
 		}
 		if (mode == DECODE_EXACT && must_be_exact(rows[i].path) &&
 		    res.hash[HW_MODEL_PDQ].quality != rows[i].quality) {

@@ -156,7 +156,7 @@ static void test_formats(void **state)
 		{ ".tif", 3, "tiff", 3, 0 },
 		{ ".tif", 4, "tiff", 3, 0 },
 		{ ".tif[compression=deflate]", 1, "tiff", 1, 0 },
-		{ ".heic[lossless]", 3, "heif", 3, 8 },
+		{ ".avif[lossless]", 3, "heif", 3, 8 },
 	};
 	(void)state;
 
@@ -499,7 +499,7 @@ static void test_truncated(void **state)
 {
 	static const char *const suffixes[] = {
 		".jpg", ".jpg[interlace]", ".png", ".png[bitdepth=16]", ".webp",
-		".webp[lossless]", ".gif", ".tif", ".heic",
+		".webp[lossless]", ".gif", ".tif", ".avif",
 	};
 	(void)state;
 
@@ -679,7 +679,7 @@ static void test_huge_headers(void **state)
 /* max_pixels is honoured by every format. */
 static void test_max_pixels(void **state)
 {
-	static const char *const suffixes[] = { ".jpg", ".png", ".webp", ".gif", ".tif", ".heic" };
+	static const char *const suffixes[] = { ".jpg", ".png", ".webp", ".gif", ".tif", ".avif" };
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
