@@ -52,16 +52,16 @@ static void yuv_to_rgb(int y, int u, int v, uint8_t rgb[3])
 	rgb[2] = clip8((c + 516 * d) >> 8);
 }
 
-/* Fill img (already allocated) with the grid samples of the decoded
- * buffer. */
-static void sample(const WebPDecBuffer *b, uint32_t w, uint32_t h, bool grid,
+/* Fill img (DECODE_FAST_GRID square, allocated) with the grid samples of
+ * the decoded w x h buffer. */
+static void sample(const WebPDecBuffer *b, uint32_t w, uint32_t h,
 		   struct hw_image *img)
 {
 	for (uint32_t oy = 0; oy < img->height; oy++) {
-		uint32_t sy = grid ? decode_grid_src(oy, h) : oy;
+		uint32_t sy = decode_grid_src(oy, h);
 		uint8_t *dst = img->pixels + (size_t)oy * img->stride;
 		for (uint32_t ox = 0; ox < img->width; ox++) {
-			uint32_t sx = grid ? decode_grid_src(ox, w) : ox;
+			uint32_t sx = decode_grid_src(ox, w);
 			if (b->colorspace == MODE_YUV) {
 				const WebPYUVABuffer *p = &b->u.YUVA;
 				yuv_to_rgb(p->y[(size_t)sy * (size_t)p->y_stride + sx],
@@ -108,7 +108,6 @@ int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
 	WebPDecoderConfig cfg;
 	VP8StatusCode st;
 	uint32_t w, h;
-	bool grid;
 	int r;
 
 	if (!WebPInitDecoderConfig(&cfg)) {
@@ -119,17 +118,13 @@ int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
 	r = decode_webp_header(buf, len, max_pixels, &cfg.input, err, errlen);
 	if (r < 0)
 		return r;
-	if (cfg.input.has_animation)
-		return -ENOTSUP;
 	w = (uint32_t)cfg.input.width;
 	h = (uint32_t)cfg.input.height;
+	if (cfg.input.has_animation || (w <= DECODE_FAST_GRID && h <= DECODE_FAST_GRID))
+		return -ENOTSUP;
 	info.src_width = w;
 	info.src_height = h;
-	grid = w > DECODE_FAST_GRID || h > DECODE_FAST_GRID;
-	if (grid) {
-		uint32_t big = w > h ? w : h;
-		info.shrink = (big + DECODE_FAST_GRID - 1) / DECODE_FAST_GRID;
-	}
+	info.shrink = ((w > h ? w : h) + DECODE_FAST_GRID - 1) / DECODE_FAST_GRID;
 	cfg.output.colorspace = cfg.input.format == 2 ? MODE_RGB : MODE_YUV;
 	st = WebPDecode(buf, len, &cfg);
 	if (st != VP8_STATUS_OK) {
@@ -138,13 +133,13 @@ int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
 			snprintf(err, errlen, "WebP: %s", status_text(st));
 		goto out;
 	}
-	r = hw_image_alloc(&img, grid ? DECODE_FAST_GRID : w, grid ? DECODE_FAST_GRID : h, 3);
+	r = hw_image_alloc(&img, DECODE_FAST_GRID, DECODE_FAST_GRID, 3);
 	if (r < 0) {
 		if (err)
 			snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	sample(&cfg.output, w, h, grid, &img);
+	sample(&cfg.output, w, h, &img);
 	*ret = img;
 	img.pixels = NULL;
 	if (ret_info)

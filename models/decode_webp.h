@@ -22,8 +22,9 @@ int decode_webp_header(const void *buf, size_t len, uint64_t max_pixels,
 
 /* Decode the still WebP in buf[0..len) in fast mode, as decode_buffer()
  * does (same contract and error codes), or return -ENOTSUP, touching
- * nothing, for an animation, which the caller hands to libvips.
- * max_pixels is already resolved (never 0). */
+ * nothing, for what the caller hands to libvips instead: an animation (its
+ * first frame), or an image within the grid, which fast mode decodes
+ * exactly as it costs no more.  max_pixels is already resolved (never 0). */
 int decode_webp_fast(const void *buf, size_t len, uint64_t max_pixels,
 		     struct hw_image *ret, struct decode_info *ret_info,
 		     char *err, size_t errlen);
