@@ -1054,6 +1054,17 @@ static ALWAYS_INLINE void verify_packed(struct qctx *c, unsigned s,
 	}
 }
 
+/* A FULL entry within d of query v: confirm it on the hash array itself,
+ * so that even a damaged index never reports a wrong distance. */
+static void full_hit(struct qctx *c, uint32_t id, unsigned v, unsigned s)
+{
+	const uint8_t *h = c->m->hashes + (size_t)id * 8;
+	unsigned dv = hamming(h, c->qw[v], 1);
+
+	if (dv <= c->d)
+		hit_found(c, h, id, v, s, dv);
+}
+
 /* Prefetch the cache lines of [from, to), at most PF_RUN_MAX of them
  * (the hardware prefetcher does not start on runs this short). */
 static ALWAYS_INLINE void prefetch_run(const void *from, const void *to)
@@ -1196,10 +1207,8 @@ static ALWAYS_INLINE void query_slot(struct qctx *c, unsigned s, bool simd)
 			if (is_full) {
 				const uint64_t q = c->qw[qv][0];
 				for (uint32_t k = lo[j]; k < hi[j]; k++) {
-					unsigned dv = popc64(full[k] ^ q);
-					if (dv <= c->d)
-						hit_found(c, (const uint8_t *)&full[k],
-							  sl->ids[k], qv, s, dv);
+					if (popc64(full[k] ^ q) <= c->d)
+						full_hit(c, sl->ids[k], qv, s);
 				}
 				continue;
 			}
