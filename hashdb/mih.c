@@ -28,10 +28,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
-#ifdef MIH_DEBUG
 #include <stdio.h>
-#endif
+#include <string.h>
 
 #include "mih.h"
 
@@ -104,7 +102,6 @@ struct mih_slot {
 	const uint64_t *full;    /* FULL entries */
 	const uint32_t *ids;     /* FULL ids */
 	bool search;             /* find exact fine keys by interpolation */
-	unsigned window;         /* entries read either side of the guess */
 	uint32_t *masks;         /* coarse XOR masks, by popcount */
 	uint32_t nmasks[MIH_MAX_RADIUS + 1]; /* masks of popcount <= k */
 };
@@ -250,12 +247,15 @@ static ALWAYS_INLINE uint32_t key_coarse(uint32_t key, unsigned fine)
 #define COST_ENTRY 0.3
 #define COST_TABLE_CACHED 2.0
 #define TABLE_CACHED_MAX (3u << 20)
-/* A bucket is searched for an exact fine key (instead of scanned) when it
- * holds at least this many entries on average. */
-#define SEARCH_MIN 24
-/* Size: at most this many index bytes per entry for the entries arrays;
+/* An exact fine key in a bucket of more than WINDOW entries is looked for
+ * in the WINDOW entries (two aligned cache lines) around its interpolated
+ * position instead of scanning the bucket. */
+#define WINDOW 32
+/* Size: at most this many index bytes per entry for the entries arrays
+ * (with the 32-byte hash, a 4-byte payload and ~8 bytes of list metadata
+ * the list stays within 100 bytes per entry);
  * offset tables are kept to about 8 bytes per entry in all. */
-#define SIZE_ENTRIES_MAX 56
+#define SIZE_ENTRIES_MAX 48
 
 struct plan {
 	unsigned mode, nslots, idbits, dmax;
@@ -264,8 +264,8 @@ struct plan {
 
 static double bucket_cost(double lambda, unsigned rem, unsigned fine, unsigned esz)
 {
-	if (rem == 0 && fine > 0 && lambda >= SEARCH_MIN)
-		return COST_RANDOM + COST_LINE + 8 * COST_ENTRY;
+	if (rem == 0 && fine > 0 && lambda > WINDOW)
+		return COST_RANDOM + COST_LINE + 4 * COST_ENTRY;
 	return COST_RANDOM + COST_LINE * (lambda * esz / 64) + COST_ENTRY * lambda;
 }
 
@@ -388,13 +388,6 @@ static int plan_choose(size_t n, unsigned bits, struct plan *ret)
 	}
 	if (best_cost < 0)
 		return -EINVAL;
-#ifdef MIH_DEBUG
-	fprintf(stderr, "plan n=%zu bits=%u m=%u cost=%.0f:", n, bits, best.nslots, best_cost);
-	for (unsigned s = 0; s < best.nslots; s++)
-		fprintf(stderr, " %u/r%u/c%u", best.slot[s].width, best.slot[s].radius,
-			best.slot[s].coarse);
-	fprintf(stderr, "\n");
-#endif
 	*ret = best;
 	return 0;
 }
@@ -649,19 +642,6 @@ static int masks_make(struct mih_slot *sl)
 	return 0;
 }
 
-/* How far the interpolated position of an exact fine key may be off: the
- * count below a point of a bucket of about lambda uniform keys has a
- * standard deviation of at most sqrt(lambda)/2; read 2.5 of them either
- * side, rounded up to whole 8-entry groups. */
-static unsigned search_window(size_t lambda)
-{
-	unsigned w = 1;
-
-	while ((size_t)w * w * 16 < lambda * 25)
-		w++;
-	return (w + 7) & ~7u;
-}
-
 /* The slot parameters alone, before any of them is used as a size. */
 static bool slot_params_ok(const struct blob_slot *bs, unsigned start,
 			   unsigned bits, unsigned mode, unsigned idbits)
@@ -686,9 +666,7 @@ static int slot_open(struct mih *m, struct mih_slot *sl, const struct blob_slot 
 	sl->radius = bs->radius;
 	sl->coarse = bs->coarse;
 	sl->fine = bs->width - bs->coarse;
-	sl->search = m->mode == MIH_MODE_PACKED && sl->fine > 0 &&
-		     (m->n >> bs->coarse) >= SEARCH_MIN;
-	sl->window = search_window(m->n >> bs->coarse);
+	sl->search = m->mode == MIH_MODE_PACKED && sl->fine > 0;
 	sl->offsets = (const uint32_t *)(const void *)(blob + bs->off_offsets);
 	if (sl->offsets[0] != 0 || sl->offsets[nb] != m->n)
 		return -EBADMSG;
@@ -803,6 +781,27 @@ unsigned mih_max_dist(const struct mih *m)
 	return m ? m->dmax : 0;
 }
 
+int mih_describe(const struct mih *m, char *buf, size_t len)
+{
+	size_t at = 0;
+	int w;
+
+	if (!m || !buf || len == 0)
+		return -EINVAL;
+	w = snprintf(buf, len, "%u slots (bits/radius/coarse):", m->nslots);
+	for (unsigned s = 0; w >= 0 && (size_t)w < len - at && s < m->nslots; s++) {
+		at += (size_t)w;
+		w = snprintf(buf + at, len - at, " %u/%u/%u", m->slot[s].width,
+			     m->slot[s].radius, m->slot[s].coarse);
+	}
+	if (w >= 0 && (size_t)w < len - at) {
+		at += (size_t)w;
+		w = snprintf(buf + at, len - at, ", %s entries, exact to d <= %u",
+			     m->mode == MIH_MODE_FULL ? "full" : "packed", m->dmax);
+	}
+	return w >= 0 && (size_t)w < len - at ? 0 : -ENOBUFS;
+}
+
 /* ---- hit collection ------------------------------------------------- */
 
 /* Hits go straight into the caller's array.  Past cap, the array becomes
@@ -874,29 +873,52 @@ static int query_args_ok(const uint8_t *qs, unsigned nq, const struct mih_hit *h
 
 /* ---- linear scan ------------------------------------------------------ */
 
+/* The smallest distance from h to the nq queries, and which query (the
+ * lowest index on a tie). */
+static ALWAYS_INLINE unsigned nearest(const uint8_t *h, unsigned words,
+				      const uint64_t (*qw)[4], unsigned nq, unsigned *ret_q)
+{
+	unsigned best = UINT32_MAX, bq = 0;
+
+	for (unsigned v = 0; v < nq; v++) {
+		unsigned d = hamming(h, qw[v], words);
+		if (d < best) {
+			best = d;
+			bq = v;
+		}
+	}
+	*ret_q = bq;
+	return best;
+}
+
 static ALWAYS_INLINE int linear_body(const uint8_t *hashes, size_t n, unsigned words,
 				     const uint64_t (*qw)[4], unsigned nq,
 				     unsigned max_dist, struct hitbuf *hb)
 {
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *h = hashes + i * 8 * words;
-		unsigned best = UINT32_MAX, bq = 0;
+		uint64_t w[4];
+		unsigned best = UINT32_MAX, bq;
 
+		/* The minimum alone (no branch per query); which query gave
+		 * it is worked out only for the rare hit. */
+		for (unsigned k = 0; k < words; k++)
+			w[k] = load64(h + 8 * k);
 		for (unsigned v = 0; v < nq; v++) {
-			unsigned d = hamming(h, qw[v], words);
-			if (d < best) {
-				best = d;
-				bq = v;
-			}
+			unsigned d = 0;
+			for (unsigned k = 0; k < words; k++)
+				d += popc64(w[k] ^ qw[v][k]);
+			best = d < best ? d : best;
 		}
-		if (best <= max_dist) {
-			if (hb->n == hb->cap) {
-				/* Positions only grow: the first cap are final. */
-				hb->overflow = true;
-				break;
-			}
-			hitbuf_add(hb, (uint32_t)i, best, bq);
+		if (best > max_dist)
+			continue;
+		if (hb->n == hb->cap) {
+			/* Positions only grow: the first cap are final. */
+			hb->overflow = true;
+			break;
 		}
+		best = nearest(h, words, qw, nq, &bq);
+		hitbuf_add(hb, (uint32_t)i, best, bq);
 	}
 	return 0;
 }
@@ -1016,13 +1038,6 @@ static ALWAYS_INLINE void hit_found(struct qctx *c, const uint8_t *h, uint32_t p
 	hitbuf_add(&c->hb, pos, best, bq);
 }
 
-#ifdef MIH_DEBUG
-unsigned long mih_dbg_seeks, mih_dbg_entries, mih_dbg_cands;
-#define DBG(x) (x)
-#else
-#define DBG(x) ((void)0)
-#endif
-
 struct cand {
 	uint32_t id;
 	uint32_t v;
@@ -1038,7 +1053,6 @@ static ALWAYS_INLINE void verify_packed(struct qctx *c, unsigned s,
 	const uint8_t *hashes = m->hashes;
 	const unsigned bytes = m->bytes;
 
-	DBG(mih_dbg_cands += nc);
 	for (size_t i = 0; i < nc && i < PF_CANDS; i++)
 		PREFETCH(hashes + (size_t)cd[i].id * bytes);
 	for (size_t i = 0; i < nc; i++) {
@@ -1091,36 +1105,68 @@ static ALWAYS_INLINE size_t filter_entries(const uint32_t *e, size_t k, size_t e
 	return nc;
 }
 
+/* Candidates from the entries w[i] with bit i set in mask. */
+static ALWAYS_INLINE size_t emit_mask(const uint32_t *w, uint64_t mask, uint32_t idmask,
+				      uint32_t qv, struct cand *cd, size_t nc)
+{
+	while (mask) {
+		cd[nc].id = w[__builtin_ctzll(mask)] & idmask;
+		cd[nc].v = qv;
+		nc++;
+		mask &= mask - 1;
+	}
+	return nc;
+}
+
 #ifdef HAVE_X86_DISPATCH
-/* filter_entries, 8 entries at a time, for rem <= 2: popcount(x) <= rem
- * is "clearing the lowest set bit rem times leaves 0".  May read up to 7
- * entries past end, which the caller guarantees are inside the array. */
+/* popcount(x) <= rem for 8 lanes, rem <= 2: clearing the lowest set bit
+ * rem times leaves 0. */
+TARGET_AVX2 static inline unsigned within_avx2(__m256i x, unsigned rem)
+{
+	const __m256i one = _mm256_set1_epi32(1);
+
+	if (rem >= 1)
+		x = _mm256_and_si256(x, _mm256_sub_epi32(x, one));
+	if (rem >= 2)
+		x = _mm256_and_si256(x, _mm256_sub_epi32(x, one));
+	return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
+		_mm256_cmpeq_epi32(x, _mm256_setzero_si256())));
+}
+
+/* filter_entries, 8 entries at a time, for rem <= 2.  Reads whole vectors
+ * up to 7 entries past end, which the caller guarantees are readable. */
 TARGET_AVX2 static inline size_t filter_avx2(const uint32_t *e, size_t k, size_t end,
 					     uint32_t qf, uint32_t fm, uint32_t idmask,
 					     unsigned rem, uint32_t qv, struct cand *cd,
 					     size_t nc)
 {
 	const __m256i vqf = _mm256_set1_epi32((int)qf), vfm = _mm256_set1_epi32((int)fm);
-	const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
 
 	for (; k < end; k += 8) {
 		__m256i x = _mm256_and_si256(_mm256_xor_si256(
 			_mm256_loadu_si256((const __m256i *)(const void *)(e + k)), vqf), vfm);
-		unsigned mask, lanes = end - k >= 8 ? 0xffu : (1u << (end - k)) - 1;
-
-		for (unsigned t = 0; t < rem; t++)
-			x = _mm256_and_si256(x, _mm256_sub_epi32(x, one));
-		mask = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
-			_mm256_cmpeq_epi32(x, zero))) & lanes;
-		while (mask) {
-			uint32_t y = e[k + (unsigned)__builtin_ctz(mask)];
-			cd[nc].id = y & idmask;
-			cd[nc].v = qv;
-			nc++;
-			mask &= mask - 1;
-		}
+		unsigned mask = within_avx2(x, rem);
+		if (end - k < 8)
+			mask &= (1u << (end - k)) - 1;
+		nc = emit_mask(e + k, mask, idmask, qv, cd, nc);
 	}
 	return nc;
+}
+
+/* Bit i set if w[i] has fine key qf, for the 32 entries of two aligned
+ * cache lines. */
+TARGET_AVX2 static inline uint64_t window_mask_avx2(const uint32_t *w, uint32_t qf, uint32_t fm)
+{
+	const __m256i vqf = _mm256_set1_epi32((int)qf), vfm = _mm256_set1_epi32((int)fm);
+	uint64_t mask = 0;
+
+	for (unsigned i = 0; i < WINDOW; i += 8) {
+		__m256i x = _mm256_and_si256(
+			_mm256_load_si256((const __m256i *)(const void *)(w + i)), vfm);
+		mask |= (uint64_t)(unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
+				_mm256_cmpeq_epi32(x, vqf))) << i;
+	}
+	return mask;
 }
 #endif
 
@@ -1136,102 +1182,147 @@ static ALWAYS_INLINE size_t filter_best(bool simd, const uint32_t *e, size_t k, 
 	return filter_entries(e, k, end, qf, fm, idmask, rem, qv, cd, nc);
 }
 
+static ALWAYS_INLINE uint64_t window_mask(bool simd, const uint32_t *w, uint32_t qf,
+					  uint32_t fm)
+{
+	uint64_t mask = 0;
+
+#ifdef HAVE_X86_DISPATCH
+	if (simd)
+		return window_mask_avx2(w, qf, fm);
+#endif
+	for (unsigned i = 0; i < WINDOW; i++)
+		mask |= (uint64_t)((w[i] & fm) == qf) << i;
+	return mask;
+}
+
+/* One bucket visit: [lo, hi) of a slot's entries, the query's remaining
+ * radius for the fine key, and for an exact fine key in a big bucket the
+ * two aligned cache lines where interpolation expects it (else NULL). */
+struct seek {
+	uint32_t lo, hi;
+	const uint32_t *win;
+	uint32_t v, rem;
+};
+
 /* One slot: visit the coarse buckets within rad of each query's key, in
- * batches: look up the offsets (small tables that stay cached), prefetch
- * each bucket a few seeks ahead, filter it into the candidate batch, and
- * verify the batch when it is full.  For an exact fine key in a big
- * bucket only a window around the entry where interpolation expects it is
- * read (buckets are sorted and their keys uniform, so the run is almost
- * always there; when it is not, the whole bucket is scanned). */
+ * batches: compute the buckets, look up their offsets (small tables that
+ * mostly stay cached) and where to read, then prefetch each bucket
+ * PF_BUCKETS visits ahead while filtering the current one into the
+ * candidate batch, which is verified whenever it fills.
+ *
+ * Buckets are sorted by fine key and their keys are uniform, so an exact
+ * fine key sits near lo + (hi - lo) * key / 2^fine, give or take
+ * sqrt(hi - lo) / 2: reading only the two aligned cache lines around
+ * that guess almost always covers its run, which is checked, and when it
+ * does not the whole bucket is scanned. */
 static ALWAYS_INLINE void query_slot(struct qctx *c, unsigned s, bool simd)
 {
 	const struct mih *m = c->m;
 	const struct mih_slot *sl = &m->slot[s];
-	const uint32_t *offsets = sl->offsets, *packed = sl->packed, *masks = sl->masks;
-	const uint64_t *full = sl->full;
+	const uint32_t *const offsets = sl->offsets, *const packed = sl->packed;
+	const uint32_t *const masks = sl->masks;
+	const uint64_t *const full = sl->full;
 	const bool is_full = m->mode == MIH_MODE_FULL, search = sl->search;
-	const unsigned fine = sl->fine, idbits = m->idbits, win = sl->window;
+	const unsigned fine = sl->fine, idbits = m->idbits, nq = c->nq;
 	const uint32_t idmask = (uint32_t)((UINT64_C(1) << idbits) - 1), fm = ~idmask;
-	const uint32_t nmask = sl->nmasks[c->rad[s]];
-	const unsigned r = (unsigned)c->rad[s], nq = c->nq;
-	uint32_t bucket[SEEK_BATCH], lo[SEEK_BATCH], hi[SEEK_BATCH], ws[SEEK_BATCH], we[SEEK_BATCH];
-	uint8_t vs[SEEK_BATCH], rems[SEEK_BATCH];
+	const uint32_t nmask = sl->nmasks[c->rad[s]], r = (uint32_t)c->rad[s];
+	const uintptr_t first_line = (uintptr_t)packed, last_line = (uintptr_t)(packed + m->n);
+	struct seek sk[SEEK_BATCH];
+	uint32_t bucket[SEEK_BATCH];
 	struct cand cd[CAND_BATCH];
-	uint32_t qcoarse[MIH_MAX_QUERIES], qfine[MIH_MAX_QUERIES];
+	uint32_t qcoarse[MIH_MAX_QUERIES], qfine[MIH_MAX_QUERIES], qt[MIH_MAX_QUERIES];
 	size_t nc = 0;
 	unsigned v = 0, i = 0;
 
 	for (unsigned u = 0; u < nq; u++) {
 		qcoarse[u] = key_coarse(c->qkey[u][s], fine);
-		qfine[u] = (uint32_t)((uint64_t)(c->qkey[u][s] & ((UINT64_C(1) << fine) - 1))
-				      << idbits);
+		qt[u] = c->qkey[u][s] & (uint32_t)((UINT64_C(1) << fine) - 1);
+		qfine[u] = (uint32_t)((uint64_t)qt[u] << idbits);
 	}
 	while (v < nq) {
 		size_t cnt = 0;
 
 		for (; cnt < SEEK_BATCH && v < nq; cnt++) {
 			uint32_t mask = masks[i];
-			DBG(mih_dbg_seeks++);
 			bucket[cnt] = qcoarse[v] ^ mask;
-			vs[cnt] = (uint8_t)v;
-			rems[cnt] = (uint8_t)(r - popc32(mask));
+			sk[cnt].v = v;
+			sk[cnt].rem = r - popc32(mask);
 			if (++i == nmask) {
 				i = 0;
 				v++;
 			}
 		}
 		for (size_t j = 0; j < cnt; j++) {
+			struct seek *k = &sk[j];
 			uint32_t l, h;
 
 			if (j + PF_OFFSETS < cnt)
 				PREFETCH(&offsets[bucket[j + PF_OFFSETS]]);
-			l = lo[j] = ws[j] = offsets[bucket[j]];
-			h = hi[j] = we[j] = offsets[bucket[j] + 1];
-			if (search && rems[j] == 0) {
-				uint32_t at = l + (uint32_t)(((uint64_t)(h - l) *
-							      (qfine[vs[j]] >> idbits)) >> fine);
-				ws[j] = at >= l + win ? at - win : l;
-				we[j] = at + win <= h ? at + win : h;
+			l = k->lo = offsets[bucket[j]];
+			h = k->hi = offsets[bucket[j] + 1];
+			k->win = NULL;
+			if (search && k->rem == 0 && h - l > WINDOW) {
+				uint32_t g = l + (uint32_t)(((uint64_t)(h - l) * qt[k->v]) >> fine);
+				uintptr_t a = ((uintptr_t)(packed + g) - WINDOW * 2) & ~(uintptr_t)63;
+				if (a >= first_line && a + WINDOW * 4 <= last_line)
+					k->win = (const uint32_t *)a;
 			}
 		}
 		for (size_t j = 0; j < cnt; j++) {
-			const unsigned qv = vs[j];
+			const struct seek *k = &sk[j];
+			const uint32_t qv = k->v;
 
 			if (j + PF_BUCKETS < cnt) {
-				size_t f = j + PF_BUCKETS;
-				if (is_full)
-					prefetch_run(&full[ws[f]], &full[we[f]]);
-				else
-					prefetch_run(&packed[ws[f]], &packed[we[f]]);
+				const struct seek *f = &sk[j + PF_BUCKETS];
+				if (f->win) {
+					PREFETCH(f->win);
+					PREFETCH(f->win + WINDOW / 2);
+				} else if (is_full) {
+					prefetch_run(&full[f->lo], &full[f->hi]);
+				} else {
+					prefetch_run(&packed[f->lo], &packed[f->hi]);
+				}
 			}
 			if (is_full) {
 				const uint64_t q = c->qw[qv][0];
-				for (uint32_t k = lo[j]; k < hi[j]; k++) {
-					if (popc64(full[k] ^ q) <= c->d)
-						full_hit(c, sl->ids[k], qv, s);
+				for (uint32_t e = k->lo; e < k->hi; e++) {
+					if (popc64(full[e] ^ q) <= c->d)
+						full_hit(c, sl->ids[e], qv, s);
 				}
 				continue;
 			}
 			const uint32_t qf = qfine[qv];
-			size_t k = ws[j], end = we[j];
-			if ((k > lo[j] && (packed[k] & fm) >= qf) ||
-			    (end < hi[j] && (packed[end - 1] & fm) <= qf)) {
-				/* The run may reach past the window. */
-				k = lo[j];
-				end = hi[j];
+			if (nc + WINDOW > CAND_BATCH) {
+				verify_packed(c, s, cd, nc);
+				nc = 0;
 			}
-			DBG(mih_dbg_entries += end - k);
-			while (k < end) {
-				size_t take = end - k, room = CAND_BATCH - nc;
+			if (k->win) {
+				/* In-bucket part of the window, and whether the
+				 * run of qf lies inside it. */
+				size_t w0 = (size_t)(k->win - packed);
+				size_t a = w0 > k->lo ? w0 : k->lo;
+				size_t b = w0 + WINDOW < k->hi ? w0 + WINDOW : k->hi;
+				if ((a == k->lo || (packed[a] & fm) < qf) &&
+				    (b == k->hi || (packed[b - 1] & fm) > qf)) {
+					uint64_t lanes = ((UINT64_C(2) << (b - 1 - w0)) - 1) &
+							 ~((UINT64_C(1) << (a - w0)) - 1);
+					nc = emit_mask(k->win, window_mask(simd, k->win, qf, fm) & lanes,
+						       idmask, qv, cd, nc);
+					continue;
+				}
+			}
+			for (size_t e = k->lo; e < k->hi;) {
+				size_t take = k->hi - e, room = CAND_BATCH - nc;
 				if (take > room) {
 					verify_packed(c, s, cd, nc);
 					nc = 0;
 					room = CAND_BATCH;
 					take = take < room ? take : room;
 				}
-				nc = filter_best(simd, packed, k, k + take, m->n, qf, fm,
-						 idmask, rems[j], qv, cd, nc);
-				k += take;
+				nc = filter_best(simd, packed, e, e + take, m->n, qf, fm,
+						 idmask, k->rem, qv, cd, nc);
+				e += take;
 			}
 		}
 	}

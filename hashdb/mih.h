@@ -71,13 +71,18 @@ void mih_close(struct mih *m);
  * scan. */
 unsigned mih_max_dist(const struct mih *m);
 
+/* One line describing the index parameters (slots, radii, coarse bits),
+ * for diagnostics.  Returns 0, -EINVAL, or -ENOBUFS if len was too short
+ * (buf then holds a truncated, terminated line). */
+int mih_describe(const struct mih *m, char *buf, size_t len);
+
 /* Search for the nq (1..MIH_MAX_QUERIES) queries at once (qs: nq hashes,
  * contiguous).  Each stored hash within max_dist of any query is reported
  * once, in hits[0..*ret_n), sorted by pos.  If more than cap hits exist,
  * returns -ENOBUFS with *ret_n = cap and the cap hits with the smallest
  * pos.  Returns 0 on success, -EINVAL on bad arguments.  Thread-safe on a
  * shared view (no hidden mutable state beyond what the caller passes); uses
- * about 12 kB of stack and no heap. */
+ * about 16 kB of stack and no heap. */
 int mih_query(const struct mih *m, const uint8_t *qs, unsigned nq,
 	      unsigned max_dist, struct mih_hit *hits, size_t cap,
 	      size_t *ret_n);

@@ -155,6 +155,7 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 	struct mih_hit *h1 = NULL, *h2 = NULL;
 	double *tm = NULL, *tl = NULL, *cm = NULL, *cl = NULL, t0, c0, t_build, t_open;
 	long rss0, rss1;
+	char desc[512];
 	size_t mismatches = 0, total_hits = 0;
 	int fd = -1, rc = 2, r;
 
@@ -231,8 +232,9 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 	}
 	rss1 = vmrss_kb();
 
-	printf("%u-bit, n=%zu: build %.2f s, open+validate %.0f ms\n", bits, n, t_build,
-	       t_open * 1e3);
+	mih_describe(m, desc, sizeof(desc));
+	printf("%u-bit, n=%zu: build %.2f s, open+validate %.0f ms\n  index: %s\n", bits, n,
+	       t_build, t_open * 1e3, desc);
 	printf("  size: index %.1f B/entry; list file (hash + 4 B payload + index) "
 	       "%.1f B/entry, %.1f with the hwdb's ~8 B entry metadata\n",
 	       (double)blob_len / (double)(n ? n : 1), (double)map_len / (double)(n ? n : 1),
@@ -264,15 +266,6 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 					img, r1, n1, r2, n2);
 		}
 	}
-#ifdef MIH_DEBUG
-	{
-		extern unsigned long mih_dbg_seeks, mih_dbg_entries, mih_dbg_cands;
-		printf("  per image: %.0f seeks, %.0f entries, %.0f candidates\n",
-		       (double)mih_dbg_seeks / nimg, (double)mih_dbg_entries / nimg,
-		       (double)mih_dbg_cands / nimg);
-		mih_dbg_seeks = mih_dbg_entries = mih_dbg_cands = 0;
-	}
-#endif
 	printf("  per image query (%u quer%s, d <= %u; %zu images, linear on %zu):\n",
 	       nq, nq > 1 ? "ies" : "y", d, nimg, nlin);
 	print_times("wall", tm, tl, nimg, nlin);

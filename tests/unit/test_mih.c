@@ -343,6 +343,14 @@ static void test_bad_args(void **state)
 	assert_int_equal(mih_query(m, q, 1, 0, hits, 4, &nh), 0);
 	assert_int_equal(nh, 2);
 	assert_int_equal(mih_max_dist(NULL), 0);
+	{
+		char d[256], tiny[8];
+		assert_int_equal(mih_describe(m, d, sizeof(d)), 0);
+		assert_non_null(strstr(d, "slots"));
+		assert_int_equal(mih_describe(m, tiny, sizeof(tiny)), -ENOBUFS);
+		assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
+		assert_int_equal(mih_describe(NULL, d, sizeof(d)), -EINVAL);
+	}
 	mih_close(m);
 	mih_close(NULL);
 	free(blob);
