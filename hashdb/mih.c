@@ -236,16 +236,19 @@ static ALWAYS_INLINE uint32_t key_coarse(uint32_t key, unsigned fine)
 /* ---- parameter choice ------------------------------------------------- */
 
 /* The cost model behind the choice of slots, in rough nanoseconds per
- * query, measured on a virtualised Zen 5 with slow memory (190 ns latency):
- * with enough prefetches in flight a random cache line costs ~10 ns, the
- * lines right after it ~2 ns each, scanning an entry ~0.3 ns, and an
- * offset lookup ~2 ns while all offset tables together stay cache-sized
- * (else it is one more random line).  A PACKED candidate is one random
- * fetch of its hash. */
-#define COST_RANDOM 10.0
-#define COST_LINE 2.0
+ * query, measured on a virtualised Zen 5 (190 ns memory latency, nested
+ * paging): with enough prefetches in flight a random cache line of a
+ * large index costs ~12 ns and the lines right after it ~3 ns each; a
+ * bucket visit costs ~15 ns of CPU besides, scanning an entry ~0.3 ns,
+ * and an offset lookup ~2 ns while all offset tables together stay
+ * cache-sized (else it is one more random line).  A PACKED candidate is
+ * one random fetch of its hash plus ~8 ns to verify it. */
+#define COST_RANDOM 12.0
+#define COST_LINE 3.0
+#define COST_VISIT 15.0
 #define COST_ENTRY 0.3
 #define COST_TABLE_CACHED 2.0
+#define COST_VERIFY 8.0
 #define TABLE_CACHED_MAX (3u << 20)
 /* An exact fine key in a bucket of more than WINDOW entries is looked for
  * in the WINDOW entries (two aligned cache lines) around its interpolated
@@ -265,8 +268,8 @@ struct plan {
 static double bucket_cost(double lambda, unsigned rem, unsigned fine, unsigned esz)
 {
 	if (rem == 0 && fine > 0 && lambda > WINDOW)
-		return COST_RANDOM + COST_LINE + 4 * COST_ENTRY;
-	return COST_RANDOM + COST_LINE * (lambda * esz / 64) + COST_ENTRY * lambda;
+		return COST_VISIT + COST_RANDOM + COST_LINE + WINDOW * COST_ENTRY / 8;
+	return COST_VISIT + COST_RANDOM + COST_LINE * (lambda * esz / 64) + COST_ENTRY * lambda;
 }
 
 /* Modelled cost of one slot for one query with the best coarse width,
@@ -282,7 +285,7 @@ static double plan_slot(size_t n, unsigned mode, unsigned idbits, unsigned m,
 	if (table_max < 4096)
 		table_max = 4096;
 	if (mode == MIH_MODE_PACKED)
-		cand = COST_RANDOM * (double)n * ball_size(width, radius) /
+		cand = (COST_RANDOM + COST_VERIFY) * (double)n * ball_size(width, radius) /
 		       (double)(UINT64_C(1) << width);
 	for (unsigned c = 0; c <= width && c <= MIH_MAX_COARSE; c++) {
 		double nb = (double)(UINT64_C(1) << c), lambda = (double)n / nb, cost = cand;
@@ -656,10 +659,34 @@ static bool slot_params_ok(const struct blob_slot *bs, unsigned start,
 
 /* The tables of one slot: offsets must be a monotone partition of 0..n,
  * and every id must name a hash. */
+/* The largest of a[i] & mask: a loop the compiler vectorises, since
+ * these checks read the whole index at open. */
+static uint32_t max_masked(const uint32_t *a, size_t n, uint32_t mask)
+{
+	uint32_t mx = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = a[i] & mask;
+		mx = x > mx ? x : mx;
+	}
+	return mx;
+}
+
+static bool monotone(const uint32_t *a, size_t n)
+{
+	uint32_t bad = 0;
+
+	for (size_t i = 0; i + 1 < n; i++)
+		bad |= a[i] > a[i + 1];
+	return !bad;
+}
+
 static int slot_open(struct mih *m, struct mih_slot *sl, const struct blob_slot *bs,
 		     const uint8_t *blob)
 {
 	size_t nb = (size_t)1 << bs->coarse;
+	const uint32_t *ids;
+	uint32_t idmask = UINT32_MAX;
 
 	sl->start = bs->start;
 	sl->width = bs->width;
@@ -668,25 +695,18 @@ static int slot_open(struct mih *m, struct mih_slot *sl, const struct blob_slot 
 	sl->fine = bs->width - bs->coarse;
 	sl->search = m->mode == MIH_MODE_PACKED && sl->fine > 0;
 	sl->offsets = (const uint32_t *)(const void *)(blob + bs->off_offsets);
-	if (sl->offsets[0] != 0 || sl->offsets[nb] != m->n)
+	if (sl->offsets[0] != 0 || sl->offsets[nb] != m->n || !monotone(sl->offsets, nb + 1))
 		return -EBADMSG;
-	for (size_t b = 0; b < nb; b++)
-		if (sl->offsets[b] > sl->offsets[b + 1])
-			return -EBADMSG;
 	if (m->mode == MIH_MODE_FULL) {
 		sl->full = (const uint64_t *)(const void *)(blob + bs->off_entries);
-		sl->ids = (const uint32_t *)(const void *)(blob + bs->off_ids);
-		for (size_t i = 0; i < m->n; i++)
-			if (sl->ids[i] >= m->n)
-				return -EBADMSG;
+		sl->ids = ids = (const uint32_t *)(const void *)(blob + bs->off_ids);
 	} else {
-		uint32_t idmask = (uint32_t)((UINT64_C(1) << m->idbits) - 1);
-
-		sl->packed = (const uint32_t *)(const void *)(blob + bs->off_entries);
-		for (size_t i = 0; i < m->n; i++)
-			if ((sl->packed[i] & idmask) >= m->n)
-				return -EBADMSG;
+		idmask = (uint32_t)((UINT64_C(1) << m->idbits) - 1);
+		sl->packed = ids = (const uint32_t *)(const void *)(blob + bs->off_entries);
 	}
+	/* Every id must name a hash (n == 0 has no entries to check). */
+	if (m->n > 0 && max_masked(ids, m->n, idmask) >= m->n)
+		return -EBADMSG;
 	return masks_make(sl);
 }
 
@@ -1046,12 +1066,12 @@ struct cand {
 /* Verify a batch of candidates, prefetching PF_CANDS ahead: a steady
  * stream of prefetches keeps the most misses in flight (a burst of them
  * would overflow the miss buffers, and the CPU drops prefetches then). */
-static ALWAYS_INLINE void verify_packed(struct qctx *c, unsigned s,
-					const struct cand *cd, size_t nc)
+static ALWAYS_INLINE void verify_words(struct qctx *c, unsigned s, const struct cand *cd,
+					size_t nc, unsigned words)
 {
-	const struct mih *m = c->m;
-	const uint8_t *hashes = m->hashes;
-	const unsigned bytes = m->bytes;
+	const uint8_t *const hashes = c->m->hashes;
+	const uint64_t(*const qw)[4] = c->qw;
+	const unsigned bytes = words * 8, d = c->d;
 
 	for (size_t i = 0; i < nc && i < PF_CANDS; i++)
 		PREFETCH(hashes + (size_t)cd[i].id * bytes);
@@ -1061,11 +1081,19 @@ static ALWAYS_INLINE void verify_packed(struct qctx *c, unsigned s,
 
 		if (i + PF_CANDS < nc)
 			PREFETCH(hashes + (size_t)cd[i + PF_CANDS].id * bytes);
-		dv = m->bits == 256 ? hamming(h, c->qw[cd[i].v], 4)
-				    : hamming(h, c->qw[cd[i].v], 1);
-		if (dv <= c->d)
+		dv = hamming(h, qw[cd[i].v], words);
+		if (dv <= d)
 			hit_found(c, h, cd[i].id, cd[i].v, s, dv);
 	}
+}
+
+static ALWAYS_INLINE void verify_packed(struct qctx *c, unsigned s, const struct cand *cd,
+					size_t nc)
+{
+	if (c->m->bits == 256)
+		verify_words(c, s, cd, nc, 4);
+	else
+		verify_words(c, s, cd, nc, 1);
 }
 
 /* A FULL entry within d of query v: confirm it on the hash array itself,
@@ -1196,19 +1224,30 @@ static ALWAYS_INLINE uint64_t window_mask(bool simd, const uint32_t *w, uint32_t
 	return mask;
 }
 
-/* One bucket visit: [lo, hi) of a slot's entries, the query's remaining
- * radius for the fine key, and for an exact fine key in a big bucket the
- * two aligned cache lines where interpolation expects it (else NULL). */
-struct seek {
-	uint32_t lo, hi;
-	const uint32_t *win;
-	uint32_t v, rem;
-};
+/* Scan e[k..end) into the candidate batch, verifying the batch whenever
+ * it fills (a bucket may hold more entries than the batch). */
+static ALWAYS_INLINE size_t scan_run(struct qctx *c, unsigned s, bool simd, const uint32_t *e,
+				     size_t k, size_t end, uint32_t qf, uint32_t fm,
+				     uint32_t idmask, unsigned rem, uint32_t qv,
+				     struct cand *cd, size_t nc)
+{
+	while (k < end) {
+		size_t take = end - k, room = CAND_BATCH - nc;
+		if (take > room) {
+			verify_packed(c, s, cd, nc);
+			nc = 0;
+			take = take < CAND_BATCH ? take : CAND_BATCH;
+		}
+		nc = filter_best(simd, e, k, k + take, c->m->n, qf, fm, idmask, rem, qv, cd, nc);
+		k += take;
+	}
+	return nc;
+}
 
-/* One slot: visit the coarse buckets within rad of each query's key, in
- * batches: compute the buckets, look up their offsets (small tables that
- * mostly stay cached) and where to read, then prefetch each bucket
- * PF_BUCKETS visits ahead while filtering the current one into the
+/* One PACKED slot: visit the coarse buckets within rad of each query's
+ * key, in batches: compute the buckets, look up their offsets (small
+ * tables that mostly stay cached) and where to read, then prefetch each
+ * bucket PF_BUCKETS visits ahead while filtering the current one into the
  * candidate batch, which is verified whenever it fills.
  *
  * Buckets are sorted by fine key and their keys are uniform, so an exact
@@ -1216,20 +1255,20 @@ struct seek {
  * sqrt(hi - lo) / 2: reading only the two aligned cache lines around
  * that guess almost always covers its run, which is checked, and when it
  * does not the whole bucket is scanned. */
-static ALWAYS_INLINE void query_slot(struct qctx *c, unsigned s, bool simd)
+static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, bool simd)
 {
 	const struct mih *m = c->m;
 	const struct mih_slot *sl = &m->slot[s];
 	const uint32_t *const offsets = sl->offsets, *const packed = sl->packed;
 	const uint32_t *const masks = sl->masks;
-	const uint64_t *const full = sl->full;
-	const bool is_full = m->mode == MIH_MODE_FULL, search = sl->search;
+	const bool search = sl->search;
 	const unsigned fine = sl->fine, idbits = m->idbits, nq = c->nq;
 	const uint32_t idmask = (uint32_t)((UINT64_C(1) << idbits) - 1), fm = ~idmask;
 	const uint32_t nmask = sl->nmasks[c->rad[s]], r = (uint32_t)c->rad[s];
-	const uintptr_t first_line = (uintptr_t)packed, last_line = (uintptr_t)(packed + m->n);
-	struct seek sk[SEEK_BATCH];
-	uint32_t bucket[SEEK_BATCH];
+	const uintptr_t lines_lo = (uintptr_t)packed, lines_hi = (uintptr_t)(packed + m->n);
+	uint32_t bucket[SEEK_BATCH], lo[SEEK_BATCH], hi[SEEK_BATCH];
+	const uint32_t *win[SEEK_BATCH];
+	uint8_t vs[SEEK_BATCH], rems[SEEK_BATCH];
 	struct cand cd[CAND_BATCH];
 	uint32_t qcoarse[MIH_MAX_QUERIES], qfine[MIH_MAX_QUERIES], qt[MIH_MAX_QUERIES];
 	size_t nc = 0;
@@ -1246,94 +1285,119 @@ static ALWAYS_INLINE void query_slot(struct qctx *c, unsigned s, bool simd)
 		for (; cnt < SEEK_BATCH && v < nq; cnt++) {
 			uint32_t mask = masks[i];
 			bucket[cnt] = qcoarse[v] ^ mask;
-			sk[cnt].v = v;
-			sk[cnt].rem = r - popc32(mask);
+			vs[cnt] = (uint8_t)v;
+			rems[cnt] = (uint8_t)(r - popc32(mask));
 			if (++i == nmask) {
 				i = 0;
 				v++;
 			}
 		}
 		for (size_t j = 0; j < cnt; j++) {
-			struct seek *k = &sk[j];
 			uint32_t l, h;
 
 			if (j + PF_OFFSETS < cnt)
 				PREFETCH(&offsets[bucket[j + PF_OFFSETS]]);
-			l = k->lo = offsets[bucket[j]];
-			h = k->hi = offsets[bucket[j] + 1];
-			k->win = NULL;
-			if (search && k->rem == 0 && h - l > WINDOW) {
-				uint32_t g = l + (uint32_t)(((uint64_t)(h - l) * qt[k->v]) >> fine);
+			l = lo[j] = offsets[bucket[j]];
+			h = hi[j] = offsets[bucket[j] + 1];
+			win[j] = NULL;
+			if (search && rems[j] == 0 && h - l > WINDOW) {
+				uint32_t g = l + (uint32_t)(((uint64_t)(h - l) * qt[vs[j]]) >> fine);
 				uintptr_t a = ((uintptr_t)(packed + g) - WINDOW * 2) & ~(uintptr_t)63;
-				if (a >= first_line && a + WINDOW * 4 <= last_line)
-					k->win = (const uint32_t *)a;
+				if (a >= lines_lo && a + WINDOW * 4 <= lines_hi)
+					win[j] = (const uint32_t *)a;
 			}
 		}
 		for (size_t j = 0; j < cnt; j++) {
-			const struct seek *k = &sk[j];
-			const uint32_t qv = k->v;
+			const uint32_t *w = win[j], qv = vs[j], qf = qfine[qv];
 
 			if (j + PF_BUCKETS < cnt) {
-				const struct seek *f = &sk[j + PF_BUCKETS];
-				if (f->win) {
-					PREFETCH(f->win);
-					PREFETCH(f->win + WINDOW / 2);
-				} else if (is_full) {
-					prefetch_run(&full[f->lo], &full[f->hi]);
+				size_t f = j + PF_BUCKETS;
+				if (win[f]) {
+					PREFETCH(win[f]);
+					PREFETCH(win[f] + WINDOW / 2);
 				} else {
-					prefetch_run(&packed[f->lo], &packed[f->hi]);
+					prefetch_run(&packed[lo[f]], &packed[hi[f]]);
 				}
 			}
-			if (is_full) {
-				const uint64_t q = c->qw[qv][0];
-				for (uint32_t e = k->lo; e < k->hi; e++) {
-					if (popc64(full[e] ^ q) <= c->d)
-						full_hit(c, sl->ids[e], qv, s);
-				}
-				continue;
-			}
-			const uint32_t qf = qfine[qv];
 			if (nc + WINDOW > CAND_BATCH) {
 				verify_packed(c, s, cd, nc);
 				nc = 0;
 			}
-			if (k->win) {
-				/* In-bucket part of the window, and whether the
-				 * run of qf lies inside it. */
-				size_t w0 = (size_t)(k->win - packed);
-				size_t a = w0 > k->lo ? w0 : k->lo;
-				size_t b = w0 + WINDOW < k->hi ? w0 + WINDOW : k->hi;
-				if ((a == k->lo || (packed[a] & fm) < qf) &&
-				    (b == k->hi || (packed[b - 1] & fm) > qf)) {
+			if (w) {
+				/* The in-bucket part [a, b) of the window, and
+				 * whether the run of qf lies inside it. */
+				size_t w0 = (size_t)(w - packed);
+				size_t a = w0 > lo[j] ? w0 : lo[j];
+				size_t b = w0 + WINDOW < hi[j] ? w0 + WINDOW : hi[j];
+				if ((a == lo[j] || (packed[a] & fm) < qf) &&
+				    (b == hi[j] || (packed[b - 1] & fm) > qf)) {
 					uint64_t lanes = ((UINT64_C(2) << (b - 1 - w0)) - 1) &
 							 ~((UINT64_C(1) << (a - w0)) - 1);
-					nc = emit_mask(k->win, window_mask(simd, k->win, qf, fm) & lanes,
+					nc = emit_mask(w, window_mask(simd, w, qf, fm) & lanes,
 						       idmask, qv, cd, nc);
 					continue;
 				}
 			}
-			for (size_t e = k->lo; e < k->hi;) {
-				size_t take = k->hi - e, room = CAND_BATCH - nc;
-				if (take > room) {
-					verify_packed(c, s, cd, nc);
-					nc = 0;
-					room = CAND_BATCH;
-					take = take < room ? take : room;
-				}
-				nc = filter_best(simd, packed, e, e + take, m->n, qf, fm,
-						 idmask, k->rem, qv, cd, nc);
-				e += take;
-			}
+			nc = scan_run(c, s, simd, packed, lo[j], hi[j], qf, fm, idmask, rems[j],
+				      qv, cd, nc);
 		}
 	}
 	verify_packed(c, s, cd, nc);
 }
 
+/* One FULL slot: the same visits, but an entry is the whole 64-bit hash,
+ * so a bucket scan is the verification. */
+static ALWAYS_INLINE void slot_full(struct qctx *c, unsigned s)
+{
+	const struct mih *m = c->m;
+	const struct mih_slot *sl = &m->slot[s];
+	const uint32_t *const offsets = sl->offsets, *const masks = sl->masks;
+	const uint64_t *const full = sl->full;
+	const unsigned fine = sl->fine, nq = c->nq, d = c->d;
+	const uint32_t nmask = sl->nmasks[c->rad[s]];
+	uint32_t bucket[SEEK_BATCH], lo[SEEK_BATCH], hi[SEEK_BATCH];
+	uint8_t vs[SEEK_BATCH];
+	unsigned v = 0, i = 0;
+
+	while (v < nq) {
+		size_t cnt = 0;
+
+		for (; cnt < SEEK_BATCH && v < nq; cnt++) {
+			bucket[cnt] = key_coarse(c->qkey[v][s], fine) ^ masks[i];
+			vs[cnt] = (uint8_t)v;
+			if (++i == nmask) {
+				i = 0;
+				v++;
+			}
+		}
+		for (size_t j = 0; j < cnt; j++) {
+			if (j + PF_OFFSETS < cnt)
+				PREFETCH(&offsets[bucket[j + PF_OFFSETS]]);
+			lo[j] = offsets[bucket[j]];
+			hi[j] = offsets[bucket[j] + 1];
+		}
+		for (size_t j = 0; j < cnt; j++) {
+			const uint64_t q = c->qw[vs[j]][0];
+
+			if (j + PF_BUCKETS < cnt)
+				prefetch_run(&full[lo[j + PF_BUCKETS]], &full[hi[j + PF_BUCKETS]]);
+			for (uint32_t e = lo[j]; e < hi[j]; e++)
+				if (popc64(full[e] ^ q) <= d)
+					full_hit(c, sl->ids[e], vs[j], s);
+		}
+	}
+}
+
 static ALWAYS_INLINE void query_body(struct qctx *c, bool simd)
 {
-	for (unsigned s = 0; s < c->m->nslots; s++)
-		if (c->rad[s] >= 0)
-			query_slot(c, s, simd);
+	for (unsigned s = 0; s < c->m->nslots; s++) {
+		if (c->rad[s] < 0)
+			continue;
+		if (c->m->mode == MIH_MODE_FULL)
+			slot_full(c, s);
+		else
+			slot_packed(c, s, simd);
+	}
 }
 
 static void query_generic(struct qctx *c)
