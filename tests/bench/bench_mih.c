@@ -29,44 +29,10 @@
 #include <unistd.h>
 
 #include "mih.h"
+#include "randhash.h"
 
 #define PLANT_MAX 40
 #define HIT_CAP 4096
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	/* splitmix64 */
-	uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static void rng_fill(struct rng *r, uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i += 8) {
-		uint64_t v = rng_next(r);
-		memcpy(p + i, &v, len - i < 8 ? len - i : 8);
-	}
-}
-
-/* Copy of h with exactly k distinct bits flipped. */
-static void flip_bits(struct rng *r, const uint8_t *h, uint8_t *out, unsigned bits, unsigned k)
-{
-	memcpy(out, h, bits / 8);
-	for (unsigned done = 0; done < k;) {
-		unsigned b = (unsigned)(rng_next(r) % bits);
-		uint8_t orig = h[b / 8] & (1u << (b % 8)), now = out[b / 8] & (1u << (b % 8));
-		if (orig != now)
-			continue;
-		out[b / 8] ^= (uint8_t)(1u << (b % 8));
-		done++;
-	}
-}
 
 static double clock_s(clockid_t id)
 {

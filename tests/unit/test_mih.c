@@ -9,41 +9,9 @@
 #include <stdbool.h>
 
 #include "mih.h"
+#include "randhash.h"
 
 #define PLANT_MAX 40
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static void rng_fill(struct rng *r, uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i += 8) {
-		uint64_t v = rng_next(r);
-		memcpy(p + i, &v, len - i < 8 ? len - i : 8);
-	}
-}
-
-/* out = h with exactly k distinct bits flipped. */
-static void flip_bits(struct rng *r, const uint8_t *h, uint8_t *out, unsigned bits, unsigned k)
-{
-	memcpy(out, h, bits / 8);
-	for (unsigned done = 0; done < k;) {
-		unsigned b = (unsigned)(rng_next(r) % bits);
-		if ((h[b / 8] ^ out[b / 8]) & (1u << (b % 8)))
-			continue;
-		out[b / 8] ^= (uint8_t)(1u << (b % 8));
-		done++;
-	}
-}
 
 static unsigned hamming(const uint8_t *a, const uint8_t *b, unsigned bytes)
 {
@@ -162,40 +130,37 @@ static void check_set(const struct set *s, const unsigned *dists, size_t ndists)
 	}
 }
 
-static void test_pdq_exact(void **state)
+/* 100k hashes, nimg images of nq queries: every image checked at the
+ * first nfull of dists, 20 images at the rest. */
+static void exact_case(uint64_t seed, unsigned bits, unsigned nq, size_t nimg,
+		       const unsigned *dists, size_t nfull, size_t ndists)
 {
 	struct set s;
-	const unsigned d8[] = { 31, 0, 7, 16, 30 };
-	const unsigned d1[] = { 31, 12 };
+
+	set_make(&s, seed, 100000, bits, nq, nimg);
+	assert_int_equal(mih_max_dist(s.m), bits == 256 ? 31 : 8);
+	check_set(&s, dists, nfull);
+	s.nimg = nimg < 20 ? nimg : 20;
+	check_set(&s, dists + nfull, ndists - nfull);
+	set_free(&s);
+}
+
+static void test_pdq_exact(void **state)
+{
+	const unsigned d8[] = { 31, 0, 7, 16, 30 }, d1[] = { 31, 12 };
 	(void)state;
 
-	set_make(&s, 1, 100000, 256, 8, 200);
-	assert_int_equal(mih_max_dist(s.m), 31);
-	check_set(&s, d8, 2);
-	/* A few images at the other distances. */
-	s.nimg = 20;
-	check_set(&s, d8 + 2, 3);
-	set_free(&s);
-
-	set_make(&s, 2, 100000, 256, 1, 200);
-	check_set(&s, d1, 2);
-	set_free(&s);
+	exact_case(1, 256, 8, 200, d8, 2, 5);
+	exact_case(2, 256, 1, 200, d1, 2, 2);
 }
 
 static void test_64_exact(void **state)
 {
-	struct set s;
 	const unsigned d[] = { 8, 0, 3, 5 };
 	(void)state;
 
-	set_make(&s, 3, 100000, 64, 1, 200);
-	assert_int_equal(mih_max_dist(s.m), 8);
-	check_set(&s, d, 4);
-	set_free(&s);
-
-	set_make(&s, 4, 100000, 64, 8, 100);
-	check_set(&s, d, 1);
-	set_free(&s);
+	exact_case(3, 64, 1, 200, d, 4, 4);
+	exact_case(4, 64, 8, 100, d, 1, 1);
 }
 
 /* Beyond the index's design distance the answer comes from a linear scan:
