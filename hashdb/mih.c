@@ -8,7 +8,7 @@
  *   header, slot descriptors,
  *   per slot: offsets[2^coarse + 1] (uint32, entry index where each coarse
  *   bucket starts), entries[n], and in FULL mode ids[n] (uint32).
- * Two entry formats:
+ * Entries are sorted by (coarse bucket, fine key, position).  Two formats:
  *   PACKED (256-bit hashes): uint32 = fine << idbits | id, where fine is
  *     the slot key's low bits (the coarse bits are implied by the bucket)
  *     and id the hash's position; a candidate is verified by fetching
@@ -18,6 +18,16 @@
  *     the bucket scan computes the exact distance without another fetch.
  * A slot key is `width` consecutive bits of the hash, bit i being bit i%8
  * of byte i/8; the coarse bucket is the key's top `coarse` bits.
+ *
+ * What a query costs is cache lines: at 10M PDQ hashes one image (8
+ * queries) visits ~11k buckets and verifies ~21k candidates, each a random
+ * line, so the code is about touching few lines and keeping many misses
+ * in flight: offset tables small enough to stay cached, exact fine keys
+ * found in the two aligned lines around their interpolated position rather
+ * than by scanning the bucket, prefetches a fixed distance ahead in every
+ * stage (bursts of prefetches overflow the miss buffers and get dropped),
+ * and branch-free filters (AVX2 when the CPU has it, chosen at run time;
+ * the binary still runs on any x86-64).
  *
  * Each stored hash is reported once without any dedup table: a hit found
  * through query v and slot s is reported only if v is the first query
@@ -1022,8 +1032,9 @@ static void plan_radii(struct qctx *c)
 }
 
 /* The hash h, found through query v in slot s, is within d of query v.
- * Report it if (v, s) is the first pair that finds it. */
-static ALWAYS_INLINE void hit_found(struct qctx *c, const uint8_t *h, uint32_t pos,
+ * Report it if (v, s) is the first pair that finds it.  (Rare: kept out
+ * of line, away from the hot loops.) */
+static void hit_found(struct qctx *c, const uint8_t *h, uint32_t pos,
 				    unsigned v, unsigned s, unsigned dv)
 {
 	const struct mih *m = c->m;
