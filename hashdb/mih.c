@@ -1312,8 +1312,10 @@ static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, bool simd)
 			h = hi[j] = offsets[bucket[j] + 1];
 			win[j] = NULL;
 			if (search && rems[j] == 0 && h - l > WINDOW) {
+				/* The two aligned lines whose middle is nearest
+				 * the guess g: 8 to 24 entries either side. */
 				uint32_t g = l + (uint32_t)(((uint64_t)(h - l) * qt[vs[j]]) >> fine);
-				uintptr_t a = ((uintptr_t)(packed + g) - WINDOW * 2) & ~(uintptr_t)63;
+				uintptr_t a = ((uintptr_t)(packed + g) - 32) & ~(uintptr_t)63;
 				if (a >= lines_lo && a + WINDOW * 4 <= lines_hi)
 					win[j] = (const uint32_t *)a;
 			}
