@@ -60,8 +60,9 @@ int csv_next(struct csv_reader *r, char **fields, size_t maxfields,
 			for (p++;; p++) {
 				if (p >= end) {
 					snprintf(err, errlen,
-						 "quoted field starting on line %lu is not closed",
-						 start_line);
+						 "quoted field %zu is not closed (it runs to the end of the input)",
+						 nf);
+					r->line = start_line; /* where to look */
 					goto fail;
 				}
 				if (*p == '"' && !(p + 1 < end && p[1] == '"'))

@@ -149,8 +149,8 @@ static void hex(const uint8_t *p, size_t n, char *out)
 }
 
 /* Entry strings must print safely in a terminal, a log and JSON: valid
- * UTF-8 without control characters. */
-static bool text_ok(const char *s, size_t n)
+ * UTF-8 without control characters (C0, DEL, C1). */
+bool hwdb_text_ok(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
@@ -582,7 +582,7 @@ static int check_spec(const struct hwdb_build_spec *spec,
 		static const char *names[3] = { "id", "category", "source" };
 		for (int j = 0; j < 3; j++) {
 			size_t n = strlen(f[j]), max = j ? HWDB_LABEL_MAX : HWDB_ID_MAX;
-			if (n > max || !text_ok(f[j], n)) {
+			if (n > max || !hwdb_text_ok(f[j], n)) {
 				snprintf(err, errlen,
 					 "entry %zu: %s is longer than %zu bytes or not printable UTF-8",
 					 i, names[j], max);
@@ -948,7 +948,7 @@ static bool strings_ok(const uint8_t *s, size_t n)
 		return false;
 	for (size_t i = 1; i < n; i++)
 		if (s[i] == 0) {
-			if (!text_ok((const char *)s + start + 1, i - start - 1))
+			if (!hwdb_text_ok((const char *)s + start + 1, i - start - 1))
 				return false;
 			start = i;
 		}
@@ -975,10 +975,10 @@ static int parse_models(struct hwdb *db, const uint8_t *tab, uint32_t nmodels,
 		if (memchr(rec, 0, 32) == NULL)
 			FAIL(-EBADMSG, "malformed: model %u has no name", i);
 		const struct hw_model_info *info = hw_model_by_name(name);
-		if (!info || !text_ok(name, strlen(name)))
+		if (!info || !hwdb_text_ok(name, strlen(name)))
 			FAIL(-EPROTONOSUPPORT,
 			     "the list uses a model this hashwatch does not know ('%.32s'); upgrade hashwatch",
-			     text_ok(name, strlen(name)) ? name : "?");
+			     hwdb_text_ok(name, strlen(name)) ? name : "?");
 		struct model_view *mv = &db->m[info->id];
 		if (mv->info)
 			FAIL(-EBADMSG, "malformed: model %s listed twice", name);

@@ -62,6 +62,11 @@ struct hwdb_build_spec {
 	double threshold[HW_MODEL__MAX];
 };
 
+/* The rule entry strings (id, category, source) must meet: printable
+ * UTF-8, no control characters.  Importers check it per line so that the
+ * error names the line. */
+bool hwdb_text_ok(const char *s, size_t len);
+
 /* Set every threshold of spec to "model default" (-1). */
 void hwdb_spec_default_thresholds(struct hwdb_build_spec *spec);
 
