@@ -1,4 +1,5 @@
 /* hwkey.c - reading and writing the list-signing key files (hwkey.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -124,6 +125,66 @@ int hwkey_read_public(const char *path, uint8_t ret_pk[32], char *err, size_t er
 	}
 	r = parse_key(path, buf, TAG_PUBLIC, ret_pk, err, errlen);
 	free(buf);
+	return r;
+}
+
+static int pub_suffix(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 4 && d->d_name[0] != '.' && strcmp(d->d_name + n - 4, ".pub") == 0;
+}
+
+int hwkey_read_trusted(const char *path, uint8_t (*keys)[32], size_t cap,
+		       size_t *n, char *err, size_t errlen)
+{
+	struct dirent **names = NULL;
+	struct stat st;
+	size_t k = *n;
+	int count, r = 0;
+
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot read trusted key %s: %s", path, strerror(-r));
+		return r;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (k >= cap) {
+			snprintf(err, errlen, "more than %zu trusted keys", cap);
+			return -E2BIG;
+		}
+		r = hwkey_read_public(path, keys[k], err, errlen);
+		if (r == 0)
+			*n = k + 1;
+		return r;
+	}
+	count = scandir(path, &names, pub_suffix, alphasort);
+	if (count < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot list %s: %s", path, strerror(-r));
+		return r;
+	}
+	if (count == 0) {
+		snprintf(err, errlen, "%s holds no public key files (*.pub)", path);
+		r = -ENOENT;
+	}
+	for (int i = 0; i < count; i++) {
+		char file[PATH_MAX];
+		if (r == 0 && k >= cap) {
+			snprintf(err, errlen, "more than %zu trusted keys", cap);
+			r = -E2BIG;
+		}
+		if (r == 0 && snprintf(file, sizeof(file), "%s/%s", path, names[i]->d_name) >=
+				      (int)sizeof(file)) {
+			snprintf(err, errlen, "%s: path too long", path);
+			r = -ENAMETOOLONG;
+		}
+		if (r == 0)
+			r = hwkey_read_public(file, keys[k++], err, errlen);
+		free(names[i]);
+	}
+	free(names);
+	if (r == 0)
+		*n = k;
 	return r;
 }
 

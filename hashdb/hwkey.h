@@ -35,6 +35,14 @@ int hwkey_generate(const char *path, bool force, uint8_t ret_pk[32],
 int hwkey_read_public(const char *path, uint8_t ret_pk[32], char *err,
 		      size_t errlen);
 
+/* Trusted keys as configured: path is a public key file, or a folder whose
+ * "*.pub" files are read in name order (/etc/hashwatch/keys/).  Keys are
+ * appended to keys[*n..cap) and *n advanced.  Returns 0, -ENOENT (a folder
+ * without any .pub file), -E2BIG (more than cap keys), or a reading error;
+ * reason in err.  On error *n is unchanged. */
+int hwkey_read_trusted(const char *path, uint8_t (*keys)[32], size_t cap,
+		       size_t *n, char *err, size_t errlen);
+
 /* Read a secret key file into libsodium's 64-byte form (seed || public).
  * Refuses a file that group or others can read (-EACCES), as ssh does.
  * The caller should sodium_memzero() the key after use. */
