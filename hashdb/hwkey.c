@@ -206,20 +206,21 @@ int hwkey_read_secret(const char *path, uint8_t ret_sk[64], char *err, size_t er
 		snprintf(err, errlen, "cannot read secret key %s: %s", path, strerror(-r));
 		goto out;
 	}
-	if (st.st_mode & 077) {
-		r = -EACCES;
-		snprintf(err, errlen,
-			 "secret key %s can be read by other users (mode %03o); run 'chmod 600 %s'",
-			 path, (unsigned)(st.st_mode & 0777), path);
-		goto out;
-	}
 	r = hw_read_fd(fd, KEYFILE_MAX, (void **)&buf, &len);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read secret key %s: %s", path,
 			 r == -EFBIG ? "too large for a key file" : strerror(-r));
 		goto out;
 	}
+	/* Parse before the permission check, so that a public key given by
+	 * mistake is named as such rather than sent to chmod. */
 	r = parse_key(path, buf, TAG_SECRET, seed, err, errlen);
+	if (r == 0 && (st.st_mode & 077)) {
+		r = -EACCES;
+		snprintf(err, errlen,
+			 "secret key %s can be read by other users (mode %03o); run 'chmod 600 %s'",
+			 path, (unsigned)(st.st_mode & 0777), path);
+	}
 	if (r == 0)
 		crypto_sign_seed_keypair(pk, ret_sk, seed);
 out:
