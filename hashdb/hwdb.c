@@ -53,6 +53,7 @@
 #define SIG_REC 96u
 #define NO_MODEL UINT32_MAX
 #define SIGN_CONTEXT "hashwatch-hwdb-v1"
+#define SIGN_MSG_LEN (sizeof(SIGN_CONTEXT) - 1 + HWDB_DIGEST_BYTES)
 #define STATE_MAX 4096
 
 enum section_type {
@@ -132,6 +133,14 @@ static void put64(uint8_t *p, uint64_t v)
 static uint64_t align8(uint64_t v)
 {
 	return (v + 7) & ~(uint64_t)7;
+}
+
+/* What a signature signs: the context string, then the digest. */
+static void sign_message(const uint8_t digest[HWDB_DIGEST_BYTES],
+			 uint8_t msg[SIGN_MSG_LEN])
+{
+	memcpy(msg, SIGN_CONTEXT, sizeof(SIGN_CONTEXT) - 1);
+	memcpy(msg + sizeof(SIGN_CONTEXT) - 1, digest, HWDB_DIGEST_BYTES);
 }
 
 static enum search_kind search_kind(const struct hw_model_info *m)
@@ -235,26 +244,38 @@ struct out {
 	uint8_t buf[1 << 16];
 };
 
-static int out_open(struct out *o, const char *path, mode_t mode)
+/* Allocate and open the temp file.  NULL on failure, with *ret and err. */
+static struct out *out_new(const char *path, mode_t mode, int *ret, char *err,
+			   size_t errlen)
 {
+	struct out *o = calloc(1, sizeof(*o));
+	int r;
+
+	if (!o) {
+		*ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	o->fd = -1;
-	o->err = 0;
-	o->hashing = false;
-	o->off = 0;
-	o->blen = 0;
-	if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(o->tmp))
-		return -ENAMETOOLONG;
+	if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(o->tmp)) {
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
 	o->fd = mkostemp(o->tmp, O_CLOEXEC);
-	if (o->fd < 0)
-		return -errno;
-	if (fchmod(o->fd, mode) < 0) {
-		int r = -errno;
+	if (o->fd < 0 || fchmod(o->fd, mode) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	return o;
+fail:
+	if (o->fd >= 0) {
 		close(o->fd);
 		unlink(o->tmp);
-		o->fd = -1;
-		return r;
 	}
-	return 0;
+	free(o);
+	*ret = r;
+	snprintf(err, errlen, "cannot create a file next to %s: %s", path, strerror(-r));
+	return NULL;
 }
 
 static void out_flush(struct out *o)
@@ -299,8 +320,9 @@ static void out_pad8(struct out *o)
 	out_write(o, zero, align8(o->off) - o->off);
 }
 
-/* Flush, fsync, rename over path, fsync the folder.  Always consumes o. */
-static int out_commit(struct out *o, const char *path)
+/* Flush, fsync, rename over path, fsync the folder, free o.  Returns 0
+ * or -errno with err set (the temp file is then removed). */
+static int out_finish(struct out *o, const char *path, char *err, size_t errlen)
 {
 	int r;
 
@@ -310,23 +332,26 @@ static int out_commit(struct out *o, const char *path)
 		r = -errno;
 	if (close(o->fd) < 0 && !r)
 		r = -errno;
-	o->fd = -1;
 	if (!r && rename(o->tmp, path) < 0)
 		r = -errno;
-	if (r) {
+	if (r)
 		unlink(o->tmp);
-		return r;
-	}
-	return hw_fsync_parent(path);
+	else
+		r = hw_fsync_parent(path);
+	free(o);
+	if (r < 0)
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
+	return r;
 }
 
-static void out_abort(struct out *o)
+/* Give up: remove the temp file.  Accepts NULL. */
+static void out_free(struct out *o)
 {
-	if (o->fd >= 0) {
-		close(o->fd);
-		unlink(o->tmp);
-		o->fd = -1;
-	}
+	if (!o)
+		return;
+	close(o->fd);
+	unlink(o->tmp);
+	free(o);
 }
 
 /* ---- builder ------------------------------------------------------------ */
@@ -680,9 +705,9 @@ static int write_list(const struct hwdb_build_spec *spec, const char *path,
 	}
 	tlen = nmodels * MODEL_REC + nsec * SECTION_REC;
 	tables = calloc(1, tlen);
-	o = malloc(sizeof(*o));
-	if (!tables || !o) {
+	if (!tables) {
 		r = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	for (unsigned i = 0; i < nmodels; i++) {
@@ -712,13 +737,9 @@ static int write_list(const struct hwdb_build_spec *spec, const char *path,
 	put32(head + 52, (uint32_t)lb->n);
 	memcpy(head + 56, spec->list_id, strlen(spec->list_id));
 
-	r = out_open(o, path, 0644);
-	if (r < 0) {
-		free(o);
-		o = NULL;
-		snprintf(err, errlen, "cannot create a file next to %s: %s", path, strerror(-r));
+	o = out_new(path, 0644, &r, err, errlen);
+	if (!o)
 		goto out;
-	}
 	crypto_generichash_init(&o->st, NULL, 0, HWDB_DIGEST_BYTES);
 	o->hashing = true;
 	out_write(o, head, sizeof(head));
@@ -741,13 +762,10 @@ static int write_list(const struct hwdb_build_spec *spec, const char *path,
 	memcpy(sig, SIG_MAGIC, 8);
 	crypto_generichash_final(&o->st, sig + 16, HWDB_DIGEST_BYTES);
 	out_write(o, sig, sizeof(sig));
-	r = out_commit(o, path);
-	if (r < 0)
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
+	r = out_finish(o, path, err, errlen);
+	o = NULL;
 out:
-	if (o)
-		out_abort(o);
-	free(o);
+	out_free(o);
 	free(tables);
 	return r;
 }
@@ -833,7 +851,7 @@ out:
 static int check_integrity(struct hwdb *db, char *err, size_t errlen)
 {
 	const uint8_t *p = db->map;
-	uint8_t digest[HWDB_DIGEST_BYTES], msg[sizeof(SIGN_CONTEXT) - 1 + HWDB_DIGEST_BYTES];
+	uint8_t digest[HWDB_DIGEST_BYTES], msg[SIGN_MSG_LEN];
 	char hx[2 * HWDB_DIGEST_BYTES + 1], hy[2 * HWDB_DIGEST_BYTES + 1];
 	uint64_t want;
 	uint32_t v;
@@ -886,8 +904,7 @@ static int check_integrity(struct hwdb *db, char *err, size_t errlen)
 		     hx, hy);
 	}
 	memcpy(db->digest, digest, sizeof(digest));
-	memcpy(msg, SIGN_CONTEXT, sizeof(SIGN_CONTEXT) - 1);
-	memcpy(msg + sizeof(SIGN_CONTEXT) - 1, digest, sizeof(digest));
+	sign_message(digest, msg);
 	for (unsigned i = 0; i < db->nsig; i++) {
 		const uint8_t *rec = p + SIGBLOCK_HEAD + i * SIG_REC;
 		char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
@@ -1347,7 +1364,7 @@ int hwdb_entry_get(const struct hwdb *db, uint32_t entry, struct hwdb_entry *ret
 int hwdb_sign(const char *path, const uint8_t sk[64], char *err, size_t errlen)
 {
 	uint8_t pk[32], head[SIGBLOCK_HEAD] = { 0 }, rec[SIG_REC];
-	uint8_t msg[sizeof(SIGN_CONTEXT) - 1 + HWDB_DIGEST_BYTES];
+	uint8_t msg[SIGN_MSG_LEN];
 	struct hwdb *db = NULL;
 	struct out *o = NULL;
 	struct stat st;
@@ -1369,8 +1386,7 @@ int hwdb_sign(const char *path, const uint8_t sk[64], char *err, size_t errlen)
 		r = -E2BIG;
 		goto out;
 	}
-	memcpy(msg, SIGN_CONTEXT, sizeof(SIGN_CONTEXT) - 1);
-	memcpy(msg + sizeof(SIGN_CONTEXT) - 1, db->digest, HWDB_DIGEST_BYTES);
+	sign_message(db->digest, msg);
 	memcpy(rec, pk, 32);
 	crypto_sign_detached(rec + 32, NULL, msg, sizeof(msg), sk);
 	/* Check our own work: a key file whose public half does not belong
@@ -1383,30 +1399,16 @@ int hwdb_sign(const char *path, const uint8_t sk[64], char *err, size_t errlen)
 	memcpy(head, SIG_MAGIC, 8);
 	put32(head + 8, db->nsig + 1);
 	memcpy(head + 16, db->digest, HWDB_DIGEST_BYTES);
-	o = malloc(sizeof(*o));
-	if (!o) {
-		r = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
+	/* the new file keeps the old one's permissions */
+	o = out_new(path, stat(path, &st) == 0 ? st.st_mode & 0777 : 0644, &r, err, errlen);
+	if (!o)
 		goto out;
-	}
-	r = stat(path, &st) < 0 ? -errno : out_open(o, path, st.st_mode & 0777);
-	if (r < 0) {
-		free(o);
-		o = NULL;
-		snprintf(err, errlen, "cannot create a file next to %s: %s", path, strerror(-r));
-		goto out;
-	}
 	out_write(o, db->map, db->content_size);
 	out_write(o, head, sizeof(head));
 	out_write(o, db->map + db->content_size + SIGBLOCK_HEAD, (size_t)db->nsig * SIG_REC);
 	out_write(o, rec, sizeof(rec));
-	r = out_commit(o, path);
-	if (r < 0)
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
+	r = out_finish(o, path, err, errlen);
 out:
-	if (o)
-		out_abort(o);
-	free(o);
 	hwdb_close(db);
 	return r;
 }
