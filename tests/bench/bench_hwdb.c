@@ -31,14 +31,14 @@
 #define NQUERY 1000
 #define NLINEAR_MAX 200 /* linear queries are slow at 10M: fewer of them */
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
+/* splitmix64: reproducible runs without a dependency */
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	static uint64_t state = 0x2545f4914f6cdd1dull;
+	uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
 }
 
 static double now(void)
