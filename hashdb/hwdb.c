@@ -956,6 +956,20 @@ static int check_signers(struct hwdb *db, const struct hwdb_trust *t,
 	return 0;
 }
 
+/* A fixed-size name field: a string, then only zero bytes (one encoding
+ * per name, so two files that mean the same are the same bytes). */
+static bool nul_padded(const uint8_t *p, size_t n)
+{
+	const uint8_t *z = memchr(p, 0, n);
+
+	if (!z)
+		return false;
+	for (; z < p + n; z++)
+		if (*z)
+			return false;
+	return true;
+}
+
 /* Every string in the pool: terminated, printable. */
 static bool strings_ok(const uint8_t *s, size_t n)
 {
@@ -989,7 +1003,7 @@ static int parse_models(struct hwdb *db, const uint8_t *tab, uint32_t nmodels,
 
 		memcpy(name, rec, 32);
 		name[32] = '\0';
-		if (memchr(rec, 0, 32) == NULL)
+		if (!nul_padded(rec, 32))
 			FAIL(-EBADMSG, "malformed: model %u has no name", i);
 		const struct hw_model_info *info = hw_model_by_name(name);
 		if (!info || !hwdb_text_ok(name, strlen(name)))
@@ -1049,8 +1063,8 @@ static int parse_structure(struct hwdb *db, char *err, size_t errlen)
 	db->created = get64(p + 24);
 	db->nentries = get32(p + 40);
 	db->nlabels = get32(p + 52);
-	if (!memchr(p + 56, 0, HWDB_LIST_ID_MAX))
-		FAIL(-EBADMSG, "malformed: list id not terminated");
+	if (!nul_padded(p + 56, HWDB_LIST_ID_MAX))
+		FAIL(-EBADMSG, "malformed: list id not terminated or not padded with zeros");
 	memcpy(db->list_id, p + 56, HWDB_LIST_ID_MAX);
 	if (!list_id_ok(db->list_id))
 		FAIL(-EBADMSG, "malformed: list id has characters outside A-Z a-z 0-9 . _ -");
