@@ -136,7 +136,10 @@ static char *arena_dup(struct import_set *s, const char *str)
 	struct arena_chunk *c = s->arena;
 
 	if (!c || c->cap - c->used < n) {
-		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		/* small sets stay small; big ones grow to 1 MiB chunks */
+		size_t cap = c ? (c->cap < ARENA_CHUNK ? 2 * c->cap : ARENA_CHUNK) : 4096;
+		if (cap < n)
+			cap = n;
 		c = malloc(sizeof(*c) + cap);
 		if (!c)
 			return NULL;
