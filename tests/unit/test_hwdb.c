@@ -13,6 +13,8 @@
 
 #include "fileio.h"
 #include "hwdb.h"
+#include "pdq.h"
+#include "pnm.h"
 
 #define NPDQ 3000
 #define NPH 2000
@@ -733,6 +735,83 @@ static void test_not_a_list(void **state)
 	open_refused("/nonexistent/x.hwdb", NULL, -ENOENT, "cannot open");
 }
 
+/* Real PDQ hashes of Meta's test images (the decoded pixels, so no decoder
+ * is involved): a list of all of them; the photo turned by 90 degrees is
+ * found as the original through a dihedral variant, and every image finds
+ * itself as variant 0 at distance 0. */
+static void test_real_pdq(void **state)
+{
+	static const char *names[] = {
+		"reg-test-input_dih_bridge-1-original.pnm",
+		"reg-test-input_labelme-subset_q0003.pnm",
+		"reg-test-input_labelme-subset_q0122.pnm",
+		"reg-test-input_pen-and-coaster.pnm",
+		"misc-images_c.pnm",
+	};
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	struct fixture *f = *state;
+	struct hasher_result *res = calloc(N + 1, sizeof(*res));
+	uint8_t hashes[N][32];
+	uint32_t ents[N];
+	struct hwdb_entry ent[N];
+	struct hwdb_column col = { HW_MODEL_PDQ, &hashes[0][0], ents, N };
+	struct hwdb_build_spec spec = f->spec;
+	struct hwdb_match m[8];
+	struct hwdb *db;
+	char path[1024];
+
+	assert_non_null(res);
+	for (int i = 0; i <= N; i++) {
+		struct hw_image img = { 0 };
+		const char *name = i < N ? names[i] : "reg-test-input_dih_bridge-2-rotate-90.pnm";
+		snprintf(path, sizeof(path), "%s/pdq/decoded_ppm/%s", hwt_testdata(), name);
+		if (access(path, R_OK) != 0) {
+			free(res);
+			HWT_REQUIRE_PATH(path);
+		}
+		assert_int_equal(hwt_pnm_read(path, &img), 0);
+		assert_int_equal(pdq_hash_dihedral(&img, &res[i].pdq_dihedral), 0);
+		hw_image_free(&img);
+		res[i].mask = 1u << HW_MODEL_PDQ;
+		res[i].have_dihedral = true;
+		res[i].hash[HW_MODEL_PDQ].model = HW_MODEL_PDQ;
+		res[i].hash[HW_MODEL_PDQ].len = 32;
+		res[i].hash[HW_MODEL_PDQ].quality = (int16_t)res[i].pdq_dihedral.quality;
+		memcpy(res[i].hash[HW_MODEL_PDQ].bytes, res[i].pdq_dihedral.v[0].bytes, 32);
+		if (i < N) {
+			memcpy(hashes[i], res[i].pdq_dihedral.v[0].bytes, 32);
+			ents[i] = (uint32_t)i;
+			ent[i] = (struct hwdb_entry){ names[i], "test", "meta" };
+		}
+	}
+	spec.entries = ent;
+	spec.nentries = N;
+	spec.columns = &col;
+	spec.ncolumns = 1;
+	build_ok(&spec, f->path);
+	db = open_ok(f->path, NULL);
+	for (int i = 0; i < N; i++) {
+		int r = hwdb_match(db, &res[i], NULL, 0, m, 8);
+		assert_true(r >= 1);
+		assert_int_equal(m[0].entry, i); /* the test images are far apart */
+		assert_true(m[0].distance == 0);
+		assert_int_equal(m[0].variant, 0);
+	}
+	/* the turned photo: as is it is far from the original, through a
+	 * variant it is near */
+	struct hwdb_match one;
+	struct hw_hash h = res[N].hash[HW_MODEL_PDQ];
+	assert_int_equal(hwdb_lookup(db, &h, -1, &one, 1), 0);
+	int r = hwdb_match(db, &res[N], NULL, 0, m, 8);
+	assert_int_equal(r, 1);
+	assert_int_equal(m[0].entry, 0);
+	assert_true(m[0].distance <= 31);
+	assert_true(m[0].variant > 0);
+	print_message("turned photo: variant %d, distance %g\n", m[0].variant, m[0].distance);
+	hwdb_close(db);
+	free(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +827,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_real_pdq, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
