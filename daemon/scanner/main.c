@@ -1,0 +1,5 @@
+/* main.c - placeholder while the daemon is assembled. */
+int main(void)
+{
+	return 0;
+}
