@@ -207,6 +207,7 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *ud)
 	struct pool *p = w->pool;
 	char reason[128];
 	uint64_t lived = now_usec(p) - w->started_usec, delay;
+	bool had_job = w->state == PW_BUSY;
 
 	(void)s;
 	if (si->si_code == CLD_EXITED)
@@ -228,9 +229,11 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *ud)
 	w->child = sd_event_source_unref(w->child);
 	w->pid = 0;
 	w->state = PW_DEAD;
-	/* A worker that dies soon after starting (before or at its first
-	 * files) would otherwise be restarted in a tight loop. */
-	if (lived < QUICK_DEATH_USEC && w->jobs <= 1)
+	/* A worker that dies on its own soon after starting (it cannot
+	 * initialise) would otherwise be restarted in a tight loop.  Deaths
+	 * on a file do not count: a folder of hostile files must not be able
+	 * to push the restarts back. */
+	if (!had_job && lived < QUICK_DEATH_USEC)
 		w->quick_deaths++;
 	else
 		w->quick_deaths = 0;

@@ -7,32 +7,16 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "decode.h"
 #include "fileio.h"
 #include "hasher.h"
+#include "prio.h"
 #include "proto.h"
 #include "worker.h"
 
-/* <linux/ioprio.h> is not in every libc's headers. */
-#define IOPRIO_CLASS_SHIFT 13
-#define IOPRIO_CLASS_BE 2
-#define IOPRIO_CLASS_IDLE 3
-#define IOPRIO_WHO_PROCESS 1
 #define WORKER_NICE 10
-
-static void set_io_class(int cls)
-{
-	static int current = -1;
-	if (cls == current)
-		return;
-	/* Best effort: an unprivileged or old kernel keeps the default. */
-	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
-		    (cls << IOPRIO_CLASS_SHIFT) | (cls == IOPRIO_CLASS_BE ? 7 : 0)) == 0)
-		current = cls;
-}
 
 /* The seam for issue 8: rlimits, PR_SET_NO_NEW_PRIVS and the seccomp
  * allow-list go here.  Everything the loop below calls after this point
@@ -100,7 +84,7 @@ static void handle(int sock, const struct proto_request *req, int fd)
 	size_t len = 0;
 	int r;
 
-	set_io_class((req->flags & PROTO_F_BACKGROUND) ? IOPRIO_CLASS_IDLE : IOPRIO_CLASS_BE);
+	prio_io_idle(req->flags & PROTO_F_BACKGROUND);
 	/* Both are several KiB: keep them off the stack. */
 	rep = malloc(sizeof(*rep));
 	res = malloc(sizeof(*res));
