@@ -79,10 +79,12 @@ bool crawl_has(const struct crawl *c, const char *path)
 }
 
 int crawl_add(struct crawl *c, const char *path, int parent_wd, unsigned flags,
-	      enum crawl_prio prio, bool report)
+	      enum crawl_prio prio, bool report, bool dirs_only)
 {
 	struct crawl_job *j = find(c, path, true);
 
+	if (j && j->dirs_only != dirs_only)
+		j = NULL; /* a different kind of walk: both are needed */
 	if (j) {
 		if (prio < j->prio) {
 			TAILQ_REMOVE(&c->jobs[j->prio], j, link);
@@ -107,6 +109,7 @@ int crawl_add(struct crawl *c, const char *path, int parent_wd, unsigned flags,
 	j->parent_wd = parent_wd;
 	j->flags = flags;
 	j->report = report;
+	j->dirs_only = dirs_only;
 	TAILQ_INSERT_TAIL(&c->jobs[prio], j, link);
 	c->njobs++;
 	return 0;
@@ -264,11 +267,15 @@ static bool one_entry(struct crawl *c, struct crawl_job *j)
 		return true;
 	if (c->cb.excluded(c->cb.ud, full))
 		return true;
+	if (j->dirs_only && type != DT_DIR && type != DT_UNKNOWN)
+		return true;
 	if (type == DT_UNKNOWN || type == DT_REG) {
 		if (fstatat(dirfd(f->d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return true; /* gone meanwhile */
 		type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : DT_LNK;
 	}
+	if (type == DT_REG && j->dirs_only)
+		return true;
 	if (type == DT_REG) {
 		r = c->cb.file(c->cb.ud, full, &st, j->prio);
 		if (r == -ENOSPC) {
@@ -322,7 +329,7 @@ bool crawl_step(struct crawl *c, unsigned budget)
 		}
 		if (j->nframes == 0 && !j->pending) {
 			if (j->report)
-				c->cb.done(c->cb.ud, j->path, &j->stats);
+				c->cb.done(c->cb.ud, j->path, &j->stats, j->dirs_only);
 			job_remove(c, j);
 		}
 	}

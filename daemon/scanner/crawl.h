@@ -40,7 +40,8 @@ struct crawl_callbacks {
 	 * rescanned later by the caller. */
 	void (*dir_error)(void *ud, const char *path, int err, bool watch);
 	/* A job added with report=true finished. */
-	void (*done)(void *ud, const char *path, const struct crawl_stats *st);
+	void (*done)(void *ud, const char *path, const struct crawl_stats *st,
+		     bool dirs_only);
 	void *ud;
 };
 
@@ -60,6 +61,7 @@ struct crawl_job {
 	unsigned flags;   /* watch roles for the folder itself */
 	unsigned depth;
 	bool report;
+	bool dirs_only;   /* only watch folders; files are left to a later pass */
 	bool started;
 	struct crawl_frame *frames;
 	size_t nframes;
@@ -86,10 +88,12 @@ void crawl_free(struct crawl *c);
 /* Walk path (recursively).  parent_wd: the watched parent folder, or -1
  * for a root (flags then include WN_ROOT).  A job for the same path that
  * has not started yet is not added twice (one of lower priority is moved
- * up).  Returns 0, -ENOSPC (max_jobs reached: the caller rescans the roots
- * instead) or -ENOMEM. */
+ * up).  dirs_only: watch every folder but offer no file (the daemon does
+ * this first at start, so that it can say READY as soon as everything is
+ * watched).  Returns 0, -ENOSPC (max_jobs reached: the caller rescans the
+ * roots instead) or -ENOMEM. */
 int crawl_add(struct crawl *c, const char *path, int parent_wd, unsigned flags,
-	      enum crawl_prio prio, bool report);
+	      enum crawl_prio prio, bool report, bool dirs_only);
 
 /* Do up to `budget` folder entries of work.  Returns true while work is
  * left that can proceed now (false: idle, or blocked on a full queue, see
