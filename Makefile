@@ -45,10 +45,11 @@ ifneq ($(RECEIVER_SRC),)
 PROGRAMS += $(BUILD)/hashwatch-receiver
 endif
 CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
-TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps test check check-san bench fuzz install clean tests-build demo
+.PHONY: all deps test check check-san bench fuzz fuzz-build install clean tests-build demo
 all: $(PROGRAMS) $(CVMODULE)
 
 ifeq ($(V),1)
@@ -85,11 +86,20 @@ $(BUILD)/hashwatch-receiver: $(call obj,$(RECEIVER_SRC)) $(LIBUTIL)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_RECEIVER)) -lm
 
 # The optional OpenCV module: never linked into the programs, dlopen()ed.
-$(CVMODULE): $(CV_SRC)
+# It links only the three OpenCV libraries it uses (not pkg-config's full
+# list, which drags in highgui, viz and their Qt/VTK/HDF5).  img_hash is
+# taken from its static archive when there is one, so that the module needs
+# only libopencv-core and -imgproc at run time, not libopencv-contrib and
+# its dependencies.  Only the three hashwatch_cv_* symbols are exported.
+CV_LIBDIR = $(shell $(PKG_CONFIG) --variable=libdir opencv4)
+CV_IMGHASH = $(or $(wildcard $(CV_LIBDIR)/libopencv_img_hash.a),-lopencv_img_hash)
+$(CVMODULE): $(CV_SRC) models/cvhash.h models/model.h models/image.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CXX     $@")
-	$(Q)$(CXX) $(CXXFLAGS_ALL) -shared -Wl,--as-needed -o $@ $^ \
-		$(call pc_libs,opencv4)
+	$(Q)$(CXX) $(CXXFLAGS_ALL) $(filter-out -fPIE,$(HARDEN)) -fvisibility=hidden \
+		-shared -o $@ $(CV_SRC) \
+		-Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--exclude-libs,ALL \
+		-L$(CV_LIBDIR) $(CV_IMGHASH) -lopencv_imgproc -lopencv_core
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORELIBS)
 	@mkdir -p $(dir $@)
@@ -111,17 +121,24 @@ $(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) libjpeg) -ldl -lm
 
-tests-build: all $(TESTS) $(BENCHES)
+tests-build: all $(UNIT_TESTS) $(BENCHES)
 
 # One test command for people and CI.
 check: tests-build
 	BUILD=$(BUILD) tests/run.sh
 
-# The README's test command (and CI's): install what is missing, build
-# warning-free, run the suite, then run it again under the sanitizers.
+# The README's test command (and CI's): install what is missing, run the
+# fuzz targets briefly, then the suite under the sanitizers and plain.
+# The plain run goes last so that its summary is the closing line.
 test: deps
-	$(MAKE) WERROR=1 check
+	$(MAKE) fuzz FUZZTIME=5
 	$(MAKE) WERROR=1 check-san
+	$(MAKE) WERROR=1 check
+
+# The README's demo command.
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/demo.sh
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-san:
@@ -130,9 +147,22 @@ check-san:
 bench: all $(BENCHES)
 	BUILD=$(BUILD) tests/bench/run.sh
 
+# libFuzzer targets: each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput
+# and has its seed corpus in tests/fuzz/corpus/NAME/.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -Itests -o $@ $< $(CORELIBS) \
+		$(call pc_libs,$(PC_ALL)) -ldl -lm
+
+fuzz-build: $(FUZZERS)
+
+# Run every fuzz target for FUZZTIME seconds (make test runs them briefly;
+# run longer by hand: make fuzz FUZZTIME=600).
 FUZZTIME ?= 10
 fuzz:
-	BUILD=$(BUILD) CLANG=$(CLANG) FUZZTIME=$(FUZZTIME) tests/fuzz/run.sh
+	$(MAKE) FUZZ=1 fuzz-build
+	BUILD=build-fuzz FUZZTIME=$(FUZZTIME) tests/fuzz/run.sh
 
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \

@@ -42,6 +42,14 @@ OPT = -O1 -g
 HARDEN = -fPIE
 BUILD ?= build-san
 endif
+# libFuzzer build: make FUZZ=1 fuzz-build (clang, ASan+UBSan, coverage)
+ifeq ($(FUZZ),1)
+CC = $(CLANG)
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+OPT = -O1 -g
+HARDEN = -fPIE
+BUILD ?= build-fuzz
+endif
 BUILD ?= build
 
 # pkg-config, with -I turned into -isystem

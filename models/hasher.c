@@ -5,6 +5,7 @@
 
 #include "digest.h"
 #include "hasher.h"
+#include "imagehash.h"
 
 static int run_digests(const void *buf, size_t len, uint32_t mask,
 		       struct hasher_result *res)
@@ -44,6 +45,42 @@ static int run_digests(const void *buf, size_t len, uint32_t mask,
 	return 0;
 }
 
+#define IMAGEHASH_MASK                                                         \
+	((1u << HW_MODEL_PHASH) | (1u << HW_MODEL_DHASH) | (1u << HW_MODEL_AHASH))
+
+/* pHash, dHash and aHash share one grey conversion and one sweep over the
+ * rows, so they are computed together. */
+static int run_imagehash(const struct hw_image *img, uint32_t mask,
+			 struct hasher_result *res, int *ret_failed)
+{
+	static const enum hw_model_id ids[3] = { HW_MODEL_PHASH, HW_MODEL_DHASH,
+						 HW_MODEL_AHASH };
+	uint64_t v[3];
+	int r;
+
+	if (!(mask & IMAGEHASH_MASK))
+		return 0;
+	r = imagehash_all(img, (mask & (1u << ids[0])) ? &v[0] : NULL,
+			  (mask & (1u << ids[1])) ? &v[1] : NULL,
+			  (mask & (1u << ids[2])) ? &v[2] : NULL);
+	if (r < 0) {
+		*ret_failed = HW_MODEL_PHASH;
+		return r;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (!(mask & (1u << ids[i])))
+			continue;
+		struct hw_hash *h = &res->hash[ids[i]];
+		h->model = ids[i];
+		h->len = 8;
+		h->quality = -1;
+		for (int b = 0; b < 8; b++)
+			h->bytes[b] = (uint8_t)(v[i] >> (56 - 8 * b));
+		res->mask |= 1u << ids[i];
+	}
+	return 0;
+}
+
 int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	       const struct decode_opts *dopts, struct hasher_result *ret,
 	       char *err, size_t errlen)
@@ -69,6 +106,10 @@ int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	r = decode_buffer(buf, len, dopts, &img, &ret->info, err, errlen);
 	if (r < 0)
 		return r;
+	r = run_imagehash(&img, image_mask, ret, &id);
+	if (r < 0)
+		goto fail;
+	image_mask &= ~IMAGEHASH_MASK;
 	for (id = 1; id < HW_MODEL__MAX; id++) {
 		if (!(image_mask & (1u << id)))
 			continue;
