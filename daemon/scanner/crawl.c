@@ -112,7 +112,7 @@ int crawl_add(struct crawl *c, const char *path, int parent_wd, unsigned flags,
 	j->dirs_only = dirs_only;
 	TAILQ_INSERT_TAIL(&c->jobs[prio], j, link);
 	c->njobs++;
-	return 0;
+	return 1;
 }
 
 static unsigned node_depth(const struct watch_node *n)

@@ -90,8 +90,9 @@ void crawl_free(struct crawl *c);
  * has not started yet is not added twice (one of lower priority is moved
  * up).  dirs_only: watch every folder but offer no file (the daemon does
  * this first at start, so that it can say READY as soon as everything is
- * watched).  Returns 0, -ENOSPC (max_jobs reached: the caller rescans the
- * roots instead) or -ENOMEM. */
+ * watched).  Returns 1 (a new job), 0 (merged into a waiting one),
+ * -ENOSPC (max_jobs reached: the caller rescans the roots instead) or
+ * -ENOMEM. */
 int crawl_add(struct crawl *c, const char *path, int parent_wd, unsigned flags,
 	      enum crawl_prio prio, bool report, bool dirs_only);
 

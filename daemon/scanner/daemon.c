@@ -26,6 +26,7 @@
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
+#include "record.h"
 
 #define CRAWL_BUDGET 256               /* entries per loop iteration */
 #define CRAWL_MAX_JOBS 100000
@@ -38,45 +39,6 @@ static const char *cache_path(const struct daemon *d, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/scan.cache", d->cfg->state_dir);
 	return buf;
-}
-
-void daemon_audit(struct daemon *d, const char *type, json_object *fields, bool sync,
-		  uint64_t *ret_seq, char ret_head[AUDIT_HEAD_HEX])
-{
-	int r;
-
-	if (!d->audit) {
-		if (ret_seq)
-			*ret_seq = 0;
-		if (ret_head)
-			ret_head[0] = '\0';
-		return;
-	}
-	r = auditlog_append(d->audit, type, fields, sync, ret_seq, ret_head);
-	if (r < 0) {
-		log_error("cannot append a '%s' record to the audit log: %s", type, strerror(-r));
-		if (ret_seq)
-			*ret_seq = auditlog_seq(d->audit);
-		if (ret_head)
-			snprintf(ret_head, AUDIT_HEAD_HEX, "%s", auditlog_head(d->audit));
-	}
-}
-
-/* An audit record from alternating key, value strings. */
-static void audit_kv(struct daemon *d, const char *type, ...)
-{
-	json_object *f = json_object_new_object();
-	va_list ap;
-	const char *k;
-
-	va_start(ap, type);
-	while (f && (k = va_arg(ap, const char *))) {
-		const char *v = va_arg(ap, const char *);
-		json_object_object_add(f, k, json_object_new_string(v ? v : ""));
-	}
-	va_end(ap);
-	daemon_audit(d, type, f, false, NULL, NULL);
-	json_object_put(f);
 }
 
 bool daemon_excluded(const struct daemon *d, const char *path)
@@ -131,25 +93,6 @@ static int on_status(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
-static json_object *counts_json(const struct counters *n)
-{
-	json_object *f = json_object_new_object(), *sk = json_object_new_object();
-	json_object_object_add(f, "scanned", json_object_new_uint64(n->scanned));
-	json_object_object_add(f, "not_image", json_object_new_uint64(n->not_image));
-	json_object_object_add(f, "cached", json_object_new_uint64(n->cached));
-	for (int i = 0; i < SKIP__MAX; i++)
-		json_object_object_add(sk, scan_skip_name((enum skip_reason)i),
-				       json_object_new_uint64(n->skipped[i]));
-	json_object_object_add(f, "skipped", sk);
-	json_object_object_add(f, "matches", json_object_new_uint64(n->matches));
-	json_object_object_add(f, "alerts", json_object_new_uint64(n->alerts));
-	json_object_object_add(f, "duplicates", json_object_new_uint64(n->duplicates));
-	json_object_object_add(f, "vanished", json_object_new_uint64(n->vanished));
-	json_object_object_add(f, "queue_full", json_object_new_uint64(n->queue_full));
-	json_object_object_add(f, "inotify_overflows", json_object_new_uint64(n->overflows));
-	return f;
-}
-
 static void save_cache(struct daemon *d)
 {
 	char p[PATH_MAX];
@@ -163,23 +106,12 @@ static void save_cache(struct daemon *d)
 			    "hashed again after a restart)", p, strerror(-r));
 }
 
-/* Periodic counts: totals since start, only when something changed. */
-static void record_counts(struct daemon *d)
-{
-	if (memcmp(&d->n, &d->n_logged, sizeof(d->n)) == 0)
-		return;
-	json_object *f = counts_json(&d->n);
-	daemon_audit(d, "scan_counts", f, false, NULL, NULL);
-	json_object_put(f);
-	d->n_logged = d->n;
-	save_cache(d);
-}
-
 static int on_counts(sd_event_source *s, uint64_t usec, void *ud)
 {
 	(void)s;
 	(void)usec;
 	record_counts(ud);
+	save_cache(ud);
 	return 0;
 }
 
@@ -247,13 +179,39 @@ static int on_crawl(sd_event_source *s, void *ud)
 	return 0;
 }
 
-void daemon_rescan_roots(struct daemon *d, enum crawl_prio prio, const char *why)
+/* Count root walks of one crawl for its crawl_start / crawl_done records;
+ * a crawl asked for while one runs joins it. */
+static void session_add(struct daemon *d, const char *reason, unsigned walks)
 {
-	log_notice("rescanning %zu watched root(s): %s", d->roots.nroot, why);
-	for (size_t i = 0; i < d->roots.nroot; i++)
-		if (crawl_add(&d->crawl, d->roots.root[i], -1, WN_ROOT, prio, true, false) < 0)
-			log_error("cannot queue a rescan of %s", d->roots.root[i]);
+	if (!walks)
+		return;
+	if (d->session.pending == 0) {
+		memset(&d->session.st, 0, sizeof(d->session.st));
+		d->session.reason = reason;
+		d->session.cached_before = d->n.cached;
+		sd_event_now(d->ev, CLOCK_MONOTONIC, &d->session.start_usec);
+	}
+	d->session.pending += walks;
+	record_crawl_start(d, reason, d->roots.nroot);
+}
+
+static void add_root_walks(struct daemon *d, enum crawl_prio prio, const char *reason)
+{
+	unsigned added = 0;
+	for (size_t i = 0; i < d->roots.nroot; i++) {
+		int r = crawl_add(&d->crawl, d->roots.root[i], -1, WN_ROOT, prio, true, false);
+		if (r < 0)
+			log_error("cannot queue a walk of %s: %s", d->roots.root[i], strerror(-r));
+		added += r == 1;
+	}
+	session_add(d, reason, added);
 	kick_crawl(d);
+}
+
+void daemon_rescan_roots(struct daemon *d, enum crawl_prio prio, const char *reason)
+{
+	log_notice("rescanning %zu watched folder(s) (%s)", d->roots.nroot, reason);
+	add_root_walks(d, prio, reason);
 }
 
 /* ---- inotify callbacks ---- */
@@ -261,9 +219,11 @@ void daemon_rescan_roots(struct daemon *d, enum crawl_prio prio, const char *why
 static void queue_overrun(struct daemon *d)
 {
 	d->n.queue_full++;
-	if (!d->rescan_wanted)
+	if (!d->rescan_wanted) {
 		log_warning("the scan queue is full (queue_length %u): further changes will "
 			    "be found by a rescan once it drains", d->cfg->queue_length);
+		record_skip(d, "queue_full", d->cfg->queue_length);
+	}
 	d->rescan_wanted = true;
 }
 
@@ -298,8 +258,9 @@ static void w_overflow(void *ud)
 	d->n.overflows++;
 	log_full(LOG_WARNING, MSGID_OVERFLOW, NULL, NULL,
 		 "the kernel dropped file events (inotify queue overflow); rescanning");
-	audit_kv(d, "error", "what", "inotify_overflow", "action", "rescan of all roots", NULL);
-	daemon_rescan_roots(d, CRAWL_HIGH, "inotify queue overflow");
+	record_error(d, "watch", "inotify queue overflow: file events were lost; "
+		     "rescanning the watched folders");
+	daemon_rescan_roots(d, CRAWL_HIGH, "overflow");
 }
 
 static int on_expand(sd_event_source *s, uint64_t usec, void *ud);
@@ -361,8 +322,9 @@ static void c_dir_error(void *ud, const char *path, int err, bool watch)
 				 "out of inotify watches (fs.inotify.max_user_watches): folders "
 				 "from here on are NOT watched and are rescanned every %u s instead; "
 				 "raise the limit", d->cfg->rescan_interval_s);
-			audit_kv(d, "error", "what", "inotify_watch_limit", "action",
-				 "periodic rescans", NULL);
+			record_error(d, "watch", "out of inotify watches: some folders are "
+				     "rescanned every %u s instead of watched",
+				     d->cfg->rescan_interval_s);
 			d->watch_limit_reported = true;
 		}
 	} else if (watch) {
@@ -411,14 +373,8 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *ud)
 
 static void become_ready(struct daemon *d)
 {
-	char counts[32];
-
 	d->ready = true;
-	snprintf(counts, sizeof(counts), "%zu", d->roots.nroot);
-	audit_kv(d, "crawl_start", "roots", counts, "reason", "start", NULL);
-	for (size_t i = 0; i < d->roots.nroot; i++)
-		crawl_add(&d->crawl, d->roots.root[i], -1, WN_ROOT, CRAWL_LOW, true, false);
-	kick_crawl(d);
+	add_root_walks(d, CRAWL_LOW, "startup");
 	status_text(d, d->status, sizeof(d->status));
 	notify_ready(d->status);
 	log_full(LOG_INFO, MSGID_READY, NULL, NULL,
@@ -429,25 +385,31 @@ static void become_ready(struct daemon *d)
 static void c_done(void *ud, const char *path, const struct crawl_stats *st, bool dirs_only)
 {
 	struct daemon *d = ud;
-	char buf[8][24];
+	struct crawl_stats *t = &d->session.st;
+	uint64_t now = 0;
 
+	(void)path;
 	if (dirs_only) {
 		if (d->startup_jobs > 0 && --d->startup_jobs == 0 && !d->ready)
 			become_ready(d);
 		return;
 	}
-	snprintf(buf[0], sizeof(buf[0]), "%llu", (unsigned long long)st->dirs);
-	snprintf(buf[1], sizeof(buf[1]), "%llu", (unsigned long long)st->files);
-	snprintf(buf[2], sizeof(buf[2]), "%llu", (unsigned long long)st->queued);
-	snprintf(buf[3], sizeof(buf[3]), "%llu", (unsigned long long)st->unreadable);
-	snprintf(buf[4], sizeof(buf[4]), "%llu", (unsigned long long)st->unwatched);
-	snprintf(buf[5], sizeof(buf[5]), "%llu", (unsigned long long)st->too_deep);
-	/* the root's path is configuration, not a student's file */
-	audit_kv(d, "crawl_done", "root", path, "folders", buf[0], "files", buf[1], "to_hash",
-		 buf[2], "unreadable", buf[3], "unwatched", buf[4], "too_deep", buf[5], NULL);
+	t->dirs += st->dirs;
+	t->files += st->files;
+	t->queued += st->queued;
+	t->unreadable += st->unreadable;
+	t->unwatched += st->unwatched;
+	t->too_deep += st->too_deep;
+	if (d->session.pending == 0 || --d->session.pending > 0)
+		return;
+	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	record_crawl_done(d, d->session.reason, t, d->n.cached - d->session.cached_before,
+			  (now - d->session.start_usec) / 1000);
 	log_full(LOG_INFO, MSGID_CRAWL, NULL, NULL,
-		 "crawl of %s done: %s folders, %s files (%s to hash)%s", path, buf[0], buf[1],
-		 buf[2], st->too_deep ? "; some folders deeper than max_depth were skipped" : "");
+		 "crawl (%s) done: %llu folders, %llu files, %llu to hash%s", d->session.reason,
+		 (unsigned long long)t->dirs, (unsigned long long)t->files,
+		 (unsigned long long)t->queued,
+		 t->too_deep ? "; folders deeper than max_depth were skipped" : "");
 	save_cache(d);
 }
 
@@ -491,11 +453,12 @@ static void expand_roots(struct daemon *d, bool startup)
 		if (excluded)
 			continue;
 		if (startup) {
-			d->startup_jobs++;
-			crawl_add(&d->crawl, nr.root[i], -1, WN_ROOT, CRAWL_HIGH, true, true);
+			d->startup_jobs += crawl_add(&d->crawl, nr.root[i], -1, WN_ROOT, CRAWL_HIGH,
+						     true, true) == 1;
 		} else {
 			log_info("new watched folder %s", nr.root[i]);
-			crawl_add(&d->crawl, nr.root[i], -1, WN_ROOT, CRAWL_HIGH, true, false);
+			session_add(d, "new_root", crawl_add(&d->crawl, nr.root[i], -1, WN_ROOT,
+							     CRAWL_HIGH, true, false) == 1);
 		}
 	}
 	if (!startup)
@@ -516,57 +479,21 @@ static int on_expand(sd_event_source *s, uint64_t usec, void *ud)
 
 /* ---- lists ---- */
 
-static void signers_json(const struct hwdb *db, json_object *f)
-{
-	uint8_t keys[HWDB_MAX_SIGNERS][32];
-	bool trusted[HWDB_MAX_SIGNERS];
-	size_t n = hwdb_signers(db, keys, trusted, HWDB_MAX_SIGNERS);
-	json_object *a = json_object_new_array();
-	char hex[65];
-
-	for (size_t i = 0; i < n && i < HWDB_MAX_SIGNERS; i++) {
-		if (!trusted[i])
-			continue;
-		sodium_bin2hex(hex, sizeof(hex), keys[i], 32);
-		json_object_array_add(a, json_object_new_string(hex));
-	}
-	json_object_object_add(f, "signers", a);
-}
-
 static void on_list_report(void *ud, const struct list_report *rep)
 {
 	struct daemon *d = ud;
-	json_object *f = json_object_new_object();
-	char ver[24];
 
-	json_object_object_add(f, "path", json_object_new_string(rep->path));
+	record_list(d, rep);
 	switch (rep->outcome) {
 	case LIST_LOADED:
+		log_full(LOG_NOTICE, MSGID_LIST_LOADED, NULL, NULL,
+			 "list %s version %llu loaded from %s (%zu entries)",
+			 hwdb_list_id(rep->db), (unsigned long long)hwdb_version(rep->db),
+			 rep->path, hwdb_entry_count(rep->db));
+		break;
 	case LIST_KEPT:
-		snprintf(ver, sizeof(ver), "%llu", (unsigned long long)hwdb_version(rep->db));
-		json_object_object_add(f, "list_id", json_object_new_string(hwdb_list_id(rep->db)));
-		json_object_object_add(f, "version", json_object_new_uint64(hwdb_version(rep->db)));
-		json_object_object_add(f, "entries",
-				       json_object_new_uint64(hwdb_entry_count(rep->db)));
-		{
-			uint8_t dg[HWDB_DIGEST_BYTES];
-			char hex[2 * HWDB_DIGEST_BYTES + 1];
-			hwdb_digest(rep->db, dg);
-			sodium_bin2hex(hex, sizeof(hex), dg, sizeof(dg));
-			json_object_object_add(f, "digest", json_object_new_string(hex));
-		}
-		signers_json(rep->db, f);
-		if (rep->outcome == LIST_LOADED) {
-			daemon_audit(d, "list_loaded", f, true, NULL, NULL);
-			log_full(LOG_NOTICE, MSGID_LIST_LOADED, NULL, NULL,
-				 "list %s version %s loaded from %s (%zu entries)",
-				 hwdb_list_id(rep->db), ver, rep->path, hwdb_entry_count(rep->db));
-		}
 		break;
 	case LIST_REFUSED:
-		json_object_object_add(f, "reason", json_object_new_string(rep->reason));
-		json_object_object_add(f, "kept_previous", json_object_new_boolean(rep->db != NULL));
-		daemon_audit(d, "list_refused", f, true, NULL, NULL);
 		if (rep->db)
 			log_full(LOG_ERR, MSGID_LIST_REFUSED, NULL, NULL,
 				 "list %s refused: %s; keeping version %llu of list %s in use",
@@ -577,14 +504,10 @@ static void on_list_report(void *ud, const struct list_report *rep)
 				 rep->path, rep->reason);
 		break;
 	case LIST_REMOVED:
-		json_object_object_add(f, "list_id", json_object_new_string(hwdb_list_id(rep->db)));
-		json_object_object_add(f, "reason", json_object_new_string("removed from the list folder"));
-		daemon_audit(d, "list_unloaded", f, true, NULL, NULL);
 		log_notice("list %s (%s) is no longer in the list folder: unloaded",
 			   hwdb_list_id(rep->db), rep->path);
 		break;
 	}
-	json_object_put(f);
 }
 
 /* Lists, thresholds, models and the cache tag changed together: files
@@ -599,25 +522,10 @@ static void lists_changed(struct daemon *d, const char *why)
 		return;
 	memcpy(d->tag, tag, sizeof(tag));
 	scancache_reset(&d->cache, tag);
-	audit_kv(d, "crawl_start", "reason", why, NULL);
 	daemon_rescan_roots(d, CRAWL_LOW, why);
 }
 
 /* ---- reload ---- */
-
-static void config_audit(struct daemon *d, const struct config *c, bool accepted,
-			 const char *reason)
-{
-	json_object *f = json_object_new_object();
-	json_object_object_add(f, "path", json_object_new_string(d->config_path));
-	if (c)
-		json_object_object_add(f, "digest", json_object_new_string(c->digest_hex));
-	json_object_object_add(f, "accepted", json_object_new_boolean(accepted));
-	if (reason)
-		json_object_object_add(f, "reason", json_object_new_string(reason));
-	daemon_audit(d, "config", f, true, NULL, NULL);
-	json_object_put(f);
-}
 
 static void reload(struct daemon *d)
 {
@@ -637,7 +545,8 @@ static void reload(struct daemon *d)
 	if (r < 0) {
 		log_full(LOG_ERR, MSGID_CONFIG_BAD, NULL, NULL,
 			 "new configuration refused, keeping the one in use: %s", err);
-		config_audit(d, NULL, false, err);
+		record_error(d, "config", "new configuration refused, the previous one is "
+			     "kept: %s", err);
 		goto done;
 	}
 	r = lists_load(nc, &d->lists, &nl, on_list_report, d, err, sizeof(err));
@@ -645,7 +554,7 @@ static void reload(struct daemon *d)
 		/* d->lists is untouched: carry on with it */
 		log_full(LOG_ERR, MSGID_LIST_REFUSED, NULL, NULL,
 			 "%s; keeping the %zu list(s) in use", err, d->lists.n);
-		audit_kv(d, "list_refused", "reason", err, "action", "kept the lists in use", NULL);
+		record_error(d, "lists", "%s; the %zu list(s) in use are kept", err, d->lists.n);
 	} else {
 		d->lists = nl;
 		lists_accept(nc, &d->lists);
@@ -654,7 +563,7 @@ static void reload(struct daemon *d)
 		log_notice("[limits] workers changes at the next restart (now %u)", d->cfg->workers);
 	config_free(d->cfg);
 	d->cfg = nc;
-	config_audit(d, nc, true, NULL);
+	record_config(d);
 	d->queue.max = nc->queue_length;
 	d->queue.index.max_items = nc->queue_length;
 	d->queue.settle_usec = (uint64_t)nc->settle_ms * 1000;
@@ -666,7 +575,7 @@ static void reload(struct daemon *d)
 	if (devkey_load_or_create(nc->state_dir, nc->device_id, &d->key, &r, err,
 				  sizeof(err)) < 0)
 		log_error("%s", err);
-	lists_changed(d, "lists or policy changed");
+	lists_changed(d, "list_update");
 	expand_roots(d, false);
 	scan_flush_alerts(d); /* thresholds may have changed */
 done:
@@ -684,7 +593,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 		reload(d);
 		return 0;
 	}
-	log_notice("stopping on signal %d", (int)si->ssi_signo);
+	d->stop_reason = si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
+	log_notice("stopping on %s", d->stop_reason);
 	sd_event_exit(d->ev, 0);
 	return 0;
 }
@@ -738,8 +648,8 @@ static int open_audit(struct daemon *d, char *err, size_t len)
 		if (rename(p, aside) == 0 && auditlog_open(p, &d->audit) == 0) {
 			log_error("the audit log %s failed verification; it was moved to %s and a "
 				  "new log started", p, aside);
-			audit_kv(d, "error", "what", "previous audit log failed verification",
-				 "moved_to", aside, NULL);
+			record_error(d, "audit", "the previous audit log failed verification "
+				     "and was moved to %s", aside);
 			return 0;
 		}
 	}
@@ -762,15 +672,8 @@ static int start(struct daemon *d, char *err, size_t len)
 		return r;
 	if ((r = open_audit(d, err, len)) < 0)
 		return r;
-	{
-		json_object *f = json_object_new_object();
-		json_object_object_add(f, "version", json_object_new_string(HW_VERSION));
-		json_object_object_add(f, "device_id", json_object_new_string(d->cfg->device_id));
-		json_object_object_add(f, "pid", json_object_new_int(getpid()));
-		daemon_audit(d, "start", f, true, NULL, NULL);
-		json_object_put(f);
-	}
-	config_audit(d, d->cfg, true, NULL);
+	record_start(d);
+	record_config(d);
 	r = devkey_load_or_create(d->cfg->state_dir, d->cfg->device_id, &d->key, &created, err, len);
 	if (r < 0)
 		return r;
@@ -851,10 +754,9 @@ static void stop(struct daemon *d)
 	pool_stop(&d->pool);
 	if (d->cfg && d->cache.index.slots)
 		save_cache(d);
-	if (d->ms) {
-		json_object *f = counts_json(&d->n);
-		daemon_audit(d, "stop", f, true, NULL, NULL);
-		json_object_put(f);
+	if (d->cfg) {
+		record_counts(d);
+		record_stop(d, d->stop_reason ? d->stop_reason : "error");
 	}
 	auditlog_close(d->audit);
 	crawl_free(&d->crawl);
@@ -912,7 +814,7 @@ int daemon_run(const char *config_path, struct config *cfg)
 	if (r < 0) {
 		log_full(LOG_ERR, MSGID_ERROR, NULL, NULL, "refusing to start: %s",
 			 err[0] ? err : strerror(-r));
-		audit_kv(&d, "error", "what", "refused to start", "reason", err, NULL);
+		record_error(&d, "start", "refused to start: %s", err[0] ? err : strerror(-r));
 		stop(&d);
 		return 2;
 	}

@@ -91,6 +91,15 @@ struct daemon {
 	bool watch_limit_reported;
 
 	unsigned startup_jobs;      /* folder-watching walks before READY */
+	struct {                    /* crawl of the roots, for its audit records */
+		const char *reason;
+		unsigned pending;   /* root walks not finished */
+		struct crawl_stats st;
+		uint64_t cached_before;
+		uint64_t start_usec;
+	} session;
+	const char *stop_reason;
+	uint64_t started_s, counts_s; /* monotonic seconds: start, last counts */
 	bool ready;
 	bool rescan_wanted;         /* the queue was full: rescan the roots */
 	bool stopping;
@@ -102,9 +111,9 @@ struct daemon {
 int daemon_run(const char *config_path, struct config *cfg);
 void daemon_counters_changed(struct daemon *d);
 bool daemon_excluded(const struct daemon *d, const char *path);
-void daemon_rescan_roots(struct daemon *d, enum crawl_prio prio, const char *why);
-void daemon_audit(struct daemon *d, const char *type, json_object *fields, bool sync,
-		  uint64_t *ret_seq, char ret_head[AUDIT_HEAD_HEX]);
+/* Walk every root again; reason is one of the crawl_start reasons of
+ * docs/audit-log.md (startup, list_update, overflow, queue_full, ...). */
+void daemon_rescan_roots(struct daemon *d, enum crawl_prio prio, const char *reason);
 
 /* scan.c */
 void scan_dispatch(struct daemon *d);

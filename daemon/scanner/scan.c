@@ -28,6 +28,7 @@
 #include "fsopen.h"
 #include "log.h"
 #include "policy.h"
+#include "record.h"
 
 #define RETRY_FIRST_USEC (5 * 1000000ull)
 #define RETRY_MAX_USEC (300 * 1000000ull)
@@ -237,16 +238,25 @@ static json_object *build_alert(struct daemon *d, const struct list_slot *ls,
 	return a;
 }
 
-static json_object *audit_fields_of(json_object *alert)
+/* The audit "match" record: the alert's identifying fields (never a
+ * path unless report_path), alert_id null while below the threshold. */
+static json_object *match_record(json_object *alert, bool due, unsigned count, unsigned k)
 {
 	static const char *const keep[] = {
-		"alert_id", "list_id", "list_version", "entry_id", "entry_category",
-		"model", "distance", "quality", "confirmed", "file_sha256",
+		"list_id", "list_version", "entry_id", "entry_category", "model",
+		"distance", "quality", "confirmed", "file_sha256", "path",
 	};
 	json_object *f = json_object_new_object(), *v;
+
 	for (size_t i = 0; f && i < sizeof(keep) / sizeof(keep[0]); i++)
 		if (json_object_object_get_ex(alert, keep[i], &v))
 			json_object_object_add(f, keep[i], json_object_get(v));
+	if (f && json_object_object_get_ex(alert, "alert_id", &v))
+		json_object_object_add(f, "alert_id", due ? json_object_get(v) : NULL);
+	if (f) {
+		json_object_object_add(f, "category_count", json_object_new_int((int)count));
+		json_object_object_add(f, "threshold", json_object_new_int((int)k));
+	}
 	return f;
 }
 
@@ -286,13 +296,8 @@ static void on_match(struct daemon *d, const struct scan_job *job,
 		log_error("out of memory recording a match");
 		return;
 	}
-	af = audit_fields_of(alert);
-	if (af) {
-		json_object_object_add(af, "category_count", json_object_new_int((int)count));
-		json_object_object_add(af, "threshold", json_object_new_int((int)k));
-		json_object_object_add(af, "alert", jstr(count >= k ? "due" : "below_threshold"));
-	}
-	daemon_audit(d, "match", af, true, &seq, head);
+	af = match_record(alert, count >= k, count, k);
+	record_append(d, "match", af, true, &seq, head);
 	json_object_put(af);
 	json_object_object_add(alert, "audit_seq", json_object_new_uint64(seq));
 	json_object_object_add(alert, "audit_head", jstr(head));
@@ -394,14 +399,14 @@ void scan_done(void *ud, void *jobp, int error, const struct hasher_result *res,
 /* Write one alert to the spool.  0 or -errno. */
 static int emit(struct daemon *d, struct ms_record *rec)
 {
-	char path[PATH_MAX], *text = NULL;
+	char path[PATH_MAX], *text = NULL, id[ALERT_ID_HEX] = "";
 	size_t len;
 	json_object *v;
-	const char *id = "";
 	int r;
 
+	/* a copy: matchstate_alerted() frees the alert object */
 	if (json_object_object_get_ex(rec->alert, "alert_id", &v))
-		id = json_object_get_string(v);
+		snprintf(id, sizeof(id), "%s", json_object_get_string(v));
 	json_object_object_add(rec->alert, "match_count",
 			       json_object_new_int((int)matchstate_count(d->ms, rec->category, NULL)));
 	r = alert_envelope(rec->alert, &d->key, &text, &len);
@@ -414,15 +419,16 @@ static int emit(struct daemon *d, struct ms_record *rec)
 		return r;
 	json_object *f = json_object_new_object();
 	json_object_object_add(f, "alert_id", jstr(id));
-	if (json_object_object_get_ex(rec->alert, "list_id", &v))
-		json_object_object_add(f, "list_id", json_object_get(v));
-	if (json_object_object_get_ex(rec->alert, "entry_id", &v))
-		json_object_object_add(f, "entry_id", json_object_get(v));
+	static const char *const carried[] = { "match_count", "audit_seq", "audit_head" };
+	static const char *const as[] = { "matches", "audit_seq", "audit_head" };
+	for (size_t i = 0; i < 3; i++)
+		if (json_object_object_get_ex(rec->alert, carried[i], &v))
+			json_object_object_add(f, as[i], json_object_get(v));
 	r = matchstate_alerted(d->ms, rec);
 	if (r < 0)
 		log_error("cannot record that alert %s was queued: %s (it may be queued "
 			  "again, with the same id, after a restart)", id, strerror(-r));
-	daemon_audit(d, "alert_queued", f, true, NULL, NULL);
+	record_append(d, "alert_queued", f, true, NULL, NULL);
 	json_object_put(f);
 	char f_id[64];
 	snprintf(f_id, sizeof(f_id), "HASHWATCH_ALERT_ID=%s", id);

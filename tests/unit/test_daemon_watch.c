@@ -59,7 +59,7 @@ static void on_file(void *ud, const char *path, enum watch_file_event ev)
 static void on_dir(void *ud, const char *path, struct watch_node *parent)
 {
 	(void)ud;
-	assert_int_equal(crawl_add(R.crawl, path, parent->wd, 0, CRAWL_HIGH, false, false), 0);
+	assert_true(crawl_add(R.crawl, path, parent->wd, 0, CRAWL_HIGH, false, false) >= 0);
 }
 
 static void on_overflow(void *ud)
@@ -199,7 +199,7 @@ static void test_crawl_and_events(void **state)
 	snprintf(p, sizeof(p), "%s/linkdir", e.root);
 	assert_int_equal(symlink("/etc", p), 0);
 
-	assert_int_equal(crawl_add(&e.c, e.root, -1, WN_ROOT, CRAWL_LOW, true, false), 0);
+	assert_int_equal(crawl_add(&e.c, e.root, -1, WN_ROOT, CRAWL_LOW, true, false), 1);
 	pump(&e.w, &e.c);
 	assert_int_equal(R.done, 1);
 	assert_int_equal(R.nfiles, 3);
@@ -280,7 +280,7 @@ static void test_exclude_and_depth(void **state)
 	mk(e.root, "d1/d2/d3");
 	put(e.root, "d1/d2/ok.jpg");
 	put(e.root, "d1/d2/d3/too-deep.jpg");
-	assert_int_equal(crawl_add(&e.c, e.root, -1, WN_ROOT, CRAWL_LOW, true, false), 0);
+	assert_int_equal(crawl_add(&e.c, e.root, -1, WN_ROOT, CRAWL_LOW, true, false), 1);
 	pump(&e.w, &e.c);
 	assert_true(seen_rel(e.root, "d1/d2/ok.jpg"));
 	assert_false(seen_rel(e.root, "d1/d2/d3/too-deep.jpg"));
@@ -317,7 +317,7 @@ static void test_pause_resume(void **state)
 		snprintf(name, sizeof(name), "f%02d", i);
 		put(e.root, name);
 	}
-	assert_int_equal(crawl_add(&e.c, e.root, -1, WN_ROOT, CRAWL_LOW, true, false), 0);
+	assert_int_equal(crawl_add(&e.c, e.root, -1, WN_ROOT, CRAWL_LOW, true, false), 1);
 	budget_left = 7;
 	assert_false(crawl_step(&e.c, 1000));
 	assert_true(e.c.blocked);
