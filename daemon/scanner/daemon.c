@@ -316,6 +316,9 @@ static void c_dir_error(void *ud, const char *path, int err, bool watch)
 	struct daemon *d = ud;
 	char **nv;
 
+	for (size_t i = 0; i < d->nunwatched; i++)
+		if (strcmp(d->unwatched[i], path) == 0)
+			return; /* reported already; its rescan is due */
 	if (watch && err == -ENOSPC) {
 		if (!d->watch_limit_reported) {
 			log_full(LOG_ERR, MSGID_WATCH_LIMIT, path, NULL,
@@ -334,9 +337,6 @@ static void c_dir_error(void *ud, const char *path, int err, bool watch)
 		log_full(LOG_WARNING, MSGID_ERROR, path, NULL, "cannot read folder: %s; trying "
 			 "again every %u s", strerror(-err), d->cfg->rescan_interval_s);
 	}
-	for (size_t i = 0; i < d->nunwatched; i++)
-		if (strcmp(d->unwatched[i], path) == 0)
-			return;
 	if (d->nunwatched >= MAX_UNWATCHED)
 		return; /* the roots' rescans cover the rest */
 	nv = realloc(d->unwatched, (d->nunwatched + 1) * sizeof(*nv));
