@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -25,6 +26,7 @@
 #define BACKOFF_MAX_USEC (60 * 1000000ull)
 #define QUICK_DEATH_USEC (2 * 1000000ull)
 #define TIMER_ACCURACY_USEC 1000
+#define REAP_RETRY_USEC (100 * 1000ull)
 
 extern char **environ;
 
@@ -80,28 +82,35 @@ static void fail_job(struct pool_worker *w, int error, const char *reason)
 	p->o.done(p->o.ud, job, error, NULL, reason);
 }
 
-/* Stop talking to a worker: the child source reaps it and respawns. */
+/* Stop talking to a worker: the pidfd source reaps it and respawns.  The
+ * signal goes first, so that the worker never runs on to see its socket
+ * close (and, say, exit through handlers that take their time). */
 static void kill_worker(struct pool_worker *w)
 {
+	if (w->pid > 0)
+		kill(w->pid, SIGKILL);
 	w->io = sd_event_source_disable_unref(w->io);
 	if (w->sock >= 0) {
 		close(w->sock);
 		w->sock = -1;
 	}
-	if (w->pid > 0)
-		kill(w->pid, SIGKILL);
 	if (w->state != PW_BUSY)
 		w->state = PW_DEAD;
 	disarm_timer(w);
 }
 
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
 static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *ud);
-static int on_child(sd_event_source *s, const siginfo_t *si, void *ud);
+static int on_exit_fd(sd_event_source *s, int fd, uint32_t revents, void *ud);
+static int reap(struct pool_worker *w);
 
 static int spawn(struct pool_worker *w)
 {
 	struct pool *p = w->pool;
-	int sv[2] = { -1, -1 };
+	int sv[2] = { -1, -1 }, pidfd;
 	pid_t pid;
 	int r;
 
@@ -139,17 +148,24 @@ static int spawn(struct pool_worker *w)
 	w->started_usec = now_usec(p);
 	w->last_cpu = 0;
 	w->jobs = 0;
-	r = sd_event_add_io(p->ev, &w->io, w->sock, EPOLLIN, on_reply, w);
+	/* A pidfd of our own, read from the loop: the exit is noticed and
+	 * reaped exactly once, with no SIGCHLD handling involved. */
+	pidfd = pidfd_open(pid, 0);
+	r = pidfd < 0 ? -errno : sd_event_add_io(p->ev, &w->io, w->sock, EPOLLIN, on_reply, w);
 	if (r >= 0)
-		r = sd_event_add_child(p->ev, &w->child, pid, WEXITED, on_child, w);
-	if (r >= 0)
-		r = sd_event_source_set_child_process_own(w->child, true);
+		r = sd_event_add_io(p->ev, &w->child, pidfd, EPOLLIN, on_exit_fd, w);
+	if (r >= 0) {
+		sd_event_source_set_io_fd_own(w->child, true);
+		pidfd = -1;
+	}
 	if (r < 0) {
+		if (pidfd >= 0)
+			close(pidfd);
 		kill_worker(w);
-		if (!w->child) {
-			waitpid(pid, NULL, 0);
-			w->pid = 0;
-		}
+		w->child = sd_event_source_disable_unref(w->child);
+		waitpid(pid, NULL, 0);
+		w->pid = 0;
+		w->state = PW_DEAD;
 		return r;
 	}
 	w->state = PW_IDLE;
@@ -181,9 +197,13 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 			p->o.ready(p->o.ud);
 		break;
 	case PW_DEAD:
-		/* back-off over: try again */
-		if (w->pid > 0)
+		if (w->pid > 0) {
+			/* its exit was signalled but it was not reapable yet */
+			if (reap(w) == 0)
+				arm_timer(w, REAP_RETRY_USEC);
 			break;
+		}
+		/* back-off over: try again */
 		r = spawn(w);
 		if (r < 0) {
 			p->stats.spawn_failures++;
@@ -201,15 +221,13 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
-static int on_child(sd_event_source *s, const siginfo_t *si, void *ud)
+static void on_child(struct pool_worker *w, const siginfo_t *si)
 {
-	struct pool_worker *w = ud;
 	struct pool *p = w->pool;
 	char reason[128];
 	uint64_t lived = now_usec(p) - w->started_usec, delay;
 	bool had_job = w->state == PW_BUSY;
 
-	(void)s;
 	if (si->si_code == CLD_EXITED)
 		snprintf(reason, sizeof(reason), "worker exited with status %d", si->si_status);
 	else
@@ -226,7 +244,7 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *ud)
 		plog(p, LOG_WARNING, "worker %d: %s while idle", (int)w->pid, reason);
 		kill_worker(w);
 	}
-	w->child = sd_event_source_unref(w->child);
+	w->child = sd_event_source_disable_unref(w->child);
 	w->pid = 0;
 	w->state = PW_DEAD;
 	/* A worker that dies on its own soon after starting (it cannot
@@ -247,6 +265,38 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *ud)
 			     w->quick_deaths, (unsigned long long)(delay / 1000));
 	}
 	arm_timer(w, delay);
+}
+
+/* Reap the worker if it has exited.  Returns 1 if it was, 0 if not yet. */
+static int reap(struct pool_worker *w)
+{
+	siginfo_t si;
+	int fd = w->child ? sd_event_source_get_io_fd(w->child) : -1;
+
+	memset(&si, 0, sizeof(si));
+	if (fd < 0 || waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) < 0 ||
+	    si.si_pid == 0)
+		return 0;
+	on_child(w, &si);
+	return 1;
+}
+
+/* The worker's pidfd is readable: it has exited. */
+static int on_exit_fd(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct pool_worker *w = ud;
+
+	(void)fd;
+	(void)revents;
+	if (reap(w))
+		return 0;
+	/* Readable but not reapable yet (e.g. a debugger holds it): look
+	 * again from the timer instead of spinning on a level-triggered fd. */
+	sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	if (w->state != PW_BUSY) {
+		w->state = PW_DEAD;
+		arm_timer(w, REAP_RETRY_USEC);
+	}
 	return 0;
 }
 
@@ -395,10 +445,7 @@ void pool_stop(struct pool *p)
 		fail_job(w, POOL_ECRASH, "the daemon is stopping");
 		if (w->pid > 0)
 			waitpid(w->pid, NULL, 0);
-		/* the process is reaped: do not let sd-event kill the pid again */
-		if (w->child)
-			sd_event_source_set_child_process_own(w->child, false);
-		w->child = sd_event_source_disable_unref(w->child);
+		w->child = sd_event_source_disable_unref(w->child); /* closes the pidfd */
 		w->timer = sd_event_source_disable_unref(w->timer);
 	}
 	free(p->w);

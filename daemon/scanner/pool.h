@@ -4,9 +4,9 @@
  * over SCM_RIGHTS, wait for its reply under a timeout, validate it, and
  * replace any worker that crashes, hangs or breaks the protocol.
  *
- * Runs inside the daemon's sd-event loop; SIGCHLD must be blocked (as
- * sd_event_add_child() requires).  Each submitted job ends in exactly one
- * call of `done`, whatever happens to the worker.
+ * Runs inside the daemon's sd-event loop; worker exits are watched through
+ * pidfds (Linux 5.3), so no SIGCHLD handling is needed.  Each submitted job
+ * ends in exactly one call of `done`, whatever happens to the worker.
  */
 #ifndef HW_SCANNER_POOL_H
 #define HW_SCANNER_POOL_H
@@ -59,7 +59,7 @@ struct pool_worker {
 	enum pool_wstate state;
 	pid_t pid;
 	int sock;
-	sd_event_source *io, *timer, *child;
+	sd_event_source *io, *timer, *child; /* child: the pidfd */
 	uint64_t seq;
 	uint32_t models, flags;
 	void *job;
