@@ -635,25 +635,11 @@ static int open_audit(struct daemon *d, char *err, size_t len)
 	int r;
 
 	snprintf(p, sizeof(p), "%s/audit.log", d->cfg->state_dir);
-	r = auditlog_open(p, &d->audit);
-	if (r == -ENOSYS) {
-		log_warning("the audit log module is not part of this build: decisions are "
-			    "logged to the journal only");
-		return 0;
-	}
-	if (r == -EBADMSG) {
-		/* Keep the evidence, start a new chain, and say so in it. */
-		char aside[PATH_MAX + 32];
-		snprintf(aside, sizeof(aside), "%s.broken.%lld", p, (long long)time(NULL));
-		if (rename(p, aside) == 0 && auditlog_open(p, &d->audit) == 0) {
-			log_error("the audit log %s failed verification; it was moved to %s and a "
-				  "new log started", p, aside);
-			record_error(d, "audit", "the previous audit log failed verification "
-				     "and was moved to %s", aside);
-			return 0;
-		}
-	}
-	if (r < 0)
+	r = record_open(d, p);
+	if (r == -EBUSY)
+		snprintf(err, len, "the audit log %s is held by another process (is another "
+			 "hashwatchd running with the same state folder?)", p);
+	else if (r < 0)
 		snprintf(err, len, "cannot open the audit log %s: %s", p, strerror(-r));
 	return r;
 }

@@ -1,5 +1,6 @@
 /* record.c - audit records (see record.h and docs/audit-log.md). */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,12 @@
 #include "daemon.h"
 #include "log.h"
 #include "record.h"
+
+int record_open(struct daemon *d, const char *path)
+{
+	struct auditlog_config cfg = { .set_aside_broken = true };
+	return auditlog_open_with(path, &cfg, &d->audit);
+}
 
 void record_append(struct daemon *d, const char *type, json_object *fields, bool sync,
 		   uint64_t *ret_seq, char *ret_head)
@@ -24,7 +31,17 @@ void record_append(struct daemon *d, const char *type, json_object *fields, bool
 	if (!d->audit)
 		return;
 	r = auditlog_append(d->audit, type, fields, sync, ret_seq, ret_head);
-	if (r < 0) {
+	if (r == -EIO) {
+		/* the handle gave up after a failure it could not undo: open the
+		 * log again, which takes the chain up from what is on disk */
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/audit.log", d->cfg->state_dir);
+		auditlog_close(d->audit);
+		d->audit = NULL;
+		if (record_open(d, path) == 0)
+			r = auditlog_append(d->audit, type, fields, sync, ret_seq, ret_head);
+	}
+	if (r < 0 && d->audit) {
 		log_error("cannot append a '%s' record to the audit log: %s", type, strerror(-r));
 		/* the alert still carries where the chain stood */
 		if (ret_seq)
@@ -50,10 +67,23 @@ static uint64_t monotonic_s(void)
 void record_start(struct daemon *d)
 {
 	json_object *f = json_object_new_object();
+	const struct auditlog_report *rep = d->audit ? auditlog_report(d->audit) : NULL;
+
 	d->started_s = monotonic_s();
 	json_object_object_add(f, "version", json_object_new_string(HW_VERSION));
 	json_object_object_add(f, "pid", json_object_new_int(getpid()));
 	json_object_object_add(f, "device_id", json_object_new_string(d->cfg->device_id));
+	json_object_object_add(f, "log_partial_bytes",
+			       json_object_new_uint64(rep ? rep->partial_bytes : 0));
+	if (rep && rep->set_aside) {
+		json_object_object_add(f, "log_set_aside", json_object_new_string(rep->set_aside_path));
+		json_object_object_add(f, "log_problem", json_object_new_string(rep->problem));
+		log_error("the audit log failed verification (%s); it was moved to %s and a new "
+			  "chain started", rep->problem, rep->set_aside_path);
+	}
+	if (rep && rep->partial_bytes)
+		log_warning("the audit log ended in an unfinished record (%llu bytes, e.g. a "
+			    "crash); it was dropped", (unsigned long long)rep->partial_bytes);
 	put(d, "start", f, true);
 }
 

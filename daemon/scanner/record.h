@@ -19,6 +19,11 @@
 
 struct daemon;
 
+/* Open the audit log at path into d->audit.  A log whose chain is broken
+ * is set aside (kept as evidence) and a new chain started; the start
+ * record says so.  Returns 0 or -EBUSY (another writer) / -errno. */
+int record_open(struct daemon *d, const char *path);
+
 /* Append one record (fields borrowed, may be NULL).  When ret_seq /
  * ret_head are given they receive the record's sequence number and the
  * chain head after it (0 and "" without an audit log). */
