@@ -109,4 +109,26 @@ alerts_json | jq -e -s 'map(select(.list_version == 2)) | length == 1' >/dev/nul
 
 stop_daemon
 grep -q "error" "$T/daemon.log" && { grep error "$T/daemon.log"; fail "errors in the log"; }
+
+# the audit log: an intact chain; one match and one alert_queued record per
+# alert, carrying the alert's id, sequence number and chain head
+if [ -f "$T/state/audit.log" ]; then
+	"$HW" audit verify --log "$T/state/audit.log" >/dev/null || fail "audit verify failed"
+	"$HW" audit show --json --log "$T/state/audit.log" > "$T/audit.json" || fail "audit show"
+	for f in "$T"/state/spool/*.json; do
+		a=$(jq -r .payload "$f" | base64 -d)
+		id=$(jq -r .alert_id <<< "$a"); seq=$(jq -r .audit_seq <<< "$a"); head=$(jq -r .audit_head <<< "$a")
+		jq -e -s --arg id "$id" --argjson seq "$seq" \
+			'map(select(.type == "match" and .fields.alert_id == $id and .seq == $seq)) | length == 1' \
+			"$T/audit.json" >/dev/null || fail "no match record $seq for alert $id"
+		jq -e -s --arg id "$id" --arg head "$head" \
+			'map(select(.type == "alert_queued" and .fields.alert_id == $id and .fields.audit_head == $head)) | length == 1' \
+			"$T/audit.json" >/dev/null || fail "no alert_queued record for alert $id"
+	done
+	for t in start config list_loaded crawl_start crawl_done stop; do
+		jq -e -s --arg t "$t" 'any(.type == $t)' "$T/audit.json" >/dev/null || fail "no $t record"
+	done
+else
+	note "no audit log in this build: audit checks not run"
+fi
 echo "PASS: 9 alerts, each exactly once, signatures verified"
