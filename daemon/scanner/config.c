@@ -100,14 +100,15 @@ static void fail(struct parse_state *ps, const char *fmt, ...)
 	va_end(ap);
 }
 
-int config_parse_size(const char *s, uint64_t *ret)
+struct suffix {
+	const char *suffix;
+	uint64_t mul;
+};
+
+/* digits, then one of the suffixes (compared without case if nocase) */
+static int parse_scaled(const char *s, const struct suffix *sfx, size_t n, bool nocase,
+			uint64_t *ret)
 {
-	static const struct { const char *suffix; uint64_t mul; } sfx[] = {
-		{ "", 1 }, { "B", 1 },
-		{ "K", 1ull << 10 }, { "KB", 1ull << 10 }, { "KIB", 1ull << 10 },
-		{ "M", 1ull << 20 }, { "MB", 1ull << 20 }, { "MIB", 1ull << 20 },
-		{ "G", 1ull << 30 }, { "GB", 1ull << 30 }, { "GIB", 1ull << 30 },
-	};
 	char *end;
 	unsigned long long v;
 
@@ -117,8 +118,8 @@ int config_parse_size(const char *s, uint64_t *ret)
 	v = strtoull(s, &end, 10);
 	if (errno)
 		return -ERANGE;
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		if (strcasecmp(end, sfx[i].suffix) != 0)
+	for (size_t i = 0; i < n; i++) {
+		if ((nocase ? strcasecmp(end, sfx[i].suffix) : strcmp(end, sfx[i].suffix)) != 0)
 			continue;
 		if (v > UINT64_MAX / sfx[i].mul)
 			return -ERANGE;
@@ -128,30 +129,24 @@ int config_parse_size(const char *s, uint64_t *ret)
 	return -EINVAL;
 }
 
+int config_parse_size(const char *s, uint64_t *ret)
+{
+	static const struct suffix sfx[] = {
+		{ "", 1 }, { "B", 1 },
+		{ "K", 1ull << 10 }, { "KB", 1ull << 10 }, { "KIB", 1ull << 10 },
+		{ "M", 1ull << 20 }, { "MB", 1ull << 20 }, { "MIB", 1ull << 20 },
+		{ "G", 1ull << 30 }, { "GB", 1ull << 30 }, { "GIB", 1ull << 30 },
+	};
+	return parse_scaled(s, sfx, sizeof(sfx) / sizeof(sfx[0]), true, ret);
+}
+
 int config_parse_count(const char *s, uint64_t *ret)
 {
-	static const struct { const char *suffix; uint64_t mul; } sfx[] = {
-		{ "", 1 }, { "k", 1000 }, { "K", 1000 }, { "M", 1000000 },
-		{ "G", 1000000000 },
+	/* case matters: m would be ambiguous next to M */
+	static const struct suffix sfx[] = {
+		{ "", 1 }, { "k", 1000 }, { "K", 1000 }, { "M", 1000000 }, { "G", 1000000000 },
 	};
-	char *end;
-	unsigned long long v;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		if (strcmp(end, sfx[i].suffix) != 0)
-			continue;
-		if (v > UINT64_MAX / sfx[i].mul)
-			return -ERANGE;
-		*ret = v * sfx[i].mul;
-		return 0;
-	}
-	return -EINVAL;
+	return parse_scaled(s, sfx, sizeof(sfx) / sizeof(sfx[0]), false, ret);
 }
 
 static int parse_bool(const char *s, bool *ret)

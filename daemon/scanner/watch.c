@@ -71,6 +71,24 @@ static void detach(struct watch_node *n)
 	n->parent = NULL;
 }
 
+/* Move n under parent as `name` (a folder renamed or moved in the tree).
+ * Returns 0 or -ENOMEM (n is left where it was). */
+static int reattach(struct watch *w, struct watch_node *n, struct watch_node *parent,
+		    const char *name)
+{
+	char *nn = strdup(name);
+	if (!nn)
+		return -ENOMEM;
+	detach(n);
+	free(n->name);
+	n->name = nn;
+	n->parent = parent;
+	parent->nchildren++;
+	n->orphan = false;
+	w->generation++;
+	return 0;
+}
+
 static void free_node(struct watch *w, struct watch_node *n)
 {
 	htab_del(&w->nodes, &n->wd, sizeof(n->wd));
@@ -144,18 +162,8 @@ int watch_add(struct watch *w, int dirfd, const char *path,
 			inotify_add_watch(w->fd, path, mask_for(n->flags));
 		/* A folder found again under a tree parent while it sat as a
 		 * top node (or orphan) takes its place in the tree. */
-		if (parent && n->parent != parent && n != parent) {
-			char *nn = strdup(name);
-			if (nn) {
-				detach(n);
-				free(n->name);
-				n->name = nn;
-				n->parent = parent;
-				parent->nchildren++;
-				n->orphan = false;
-				w->generation++;
-			}
-		}
+		if (parent && n->parent != parent && n != parent)
+			reattach(w, n, parent, name);
 		if (ret)
 			*ret = n;
 		return 0;
@@ -241,29 +249,44 @@ void watch_mark_begin(struct watch *w)
 		n->marked = 0;
 }
 
-void watch_mark_end(struct watch *w, unsigned mask)
+/* Remove (with its subtree) every node for which doomed() says so.
+ * doomed() may also change the node; it must answer false for a node it
+ * has already dealt with, since the scan restarts after each removal (the
+ * table changes under it). */
+static void remove_where(struct watch *w, bool (*doomed)(struct watch_node *, unsigned),
+			 unsigned arg)
 {
 	bool again = true;
-
-	/* Removing a subtree changes the table: restart the scan after each. */
 	while (again) {
 		struct watch_node *n;
 		size_t pos = 0;
 		again = false;
 		while ((n = htab_next(&w->nodes, &pos))) {
-			unsigned lost = n->flags & mask & ~n->marked;
-			if (!lost)
+			if (!doomed(n, arg))
 				continue;
-			n->flags &= ~lost;
-			if ((lost & WN_ROOT) && !n->parent)
-				n->flags &= ~WN_TREE;
-			if (!n->flags) {
-				watch_remove_subtree(w, n);
-				again = true;
-				break;
-			}
+			watch_remove_subtree(w, n);
+			again = true;
+			break;
 		}
 	}
+}
+
+/* Drop the roles in mask the node was not given again; true if none is
+ * left. */
+static bool lost_roles(struct watch_node *n, unsigned mask)
+{
+	unsigned lost = n->flags & mask & ~n->marked;
+	if (!lost)
+		return false;
+	n->flags &= ~lost;
+	if ((lost & WN_ROOT) && !n->parent)
+		n->flags &= ~WN_TREE;
+	return n->flags == 0;
+}
+
+void watch_mark_end(struct watch *w, unsigned mask)
+{
+	remove_where(w, lost_roles, mask);
 }
 
 void watch_free(struct watch *w)
@@ -323,19 +346,8 @@ static void dir_event(struct watch *w, struct watch_node *n,
 	}
 	if (ev->mask & IN_MOVED_TO) {
 		struct watch_node *o = find_orphan(w, ev->cookie);
-		if (o) {
-			char *nn = strdup(ev->name);
-			if (nn) {
-				detach(o);
-				free(o->name);
-				o->name = nn;
-				o->parent = n;
-				n->nchildren++;
-				o->orphan = false;
-				w->generation++;
-				return;
-			}
-		}
+		if (o && reattach(w, o, n, ev->name) == 0)
+			return;
 	}
 	if (ev->mask & (IN_CREATE | IN_MOVED_TO))
 		w->cb.dir(w->cb.ud, path, n);
@@ -397,22 +409,16 @@ static void dispatch(struct watch *w, const struct inotify_event *ev, bool *swee
 		w->cb.file(w->cb.ud, path, WATCH_FILE_CREATED);
 }
 
+static bool is_orphan(struct watch_node *n, unsigned unused)
+{
+	(void)unused;
+	return n->orphan;
+}
+
 /* Folders moved out of every tree: stop watching them. */
 static void sweep_orphans(struct watch *w)
 {
-	bool again = true;
-	while (again) {
-		struct watch_node *n;
-		size_t pos = 0;
-		again = false;
-		while ((n = htab_next(&w->nodes, &pos))) {
-			if (!n->orphan)
-				continue;
-			watch_remove_subtree(w, n);
-			again = true;
-			break;
-		}
-	}
+	remove_where(w, is_orphan, 0);
 }
 
 int watch_process(struct watch *w)

@@ -32,9 +32,7 @@ cp "$DATA/reg-test-input/dih/bridge-2-rotate-90.jpg" "$P/turned.jpg"
 cp "$DATA/reg-test-input/pen-and-coaster.png" "$P/other.png"
 cp "$DATA/misc-images/small.jpg" "$P/other2.jpg"
 
-wait_for 30 "[ \$(count_alerts) -ge 4 ]" || fail "only $(count_alerts) of 4 alerts"
-sleep 1.5
-[ "$(count_alerts)" -eq 4 ] || fail "expected 4 alerts, got $(count_alerts)"
+expect_alerts 4 30
 by_sha() { alerts_json | jq -c --arg s "$(sha256sum "$1" | cut -d' ' -f1)" 'select(.file_sha256 == $s)'; }
 by_sha "$P/copy.jpg" | jq -e '.model == "pdq" and .distance == 0 and .confirmed and
 	(.signals | sort) == ["pdq", "sha256"] and .quality >= 50 and .dihedral_variant == 0' >/dev/null ||

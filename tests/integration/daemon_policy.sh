@@ -51,9 +51,7 @@ sleep 1
 
 # the second distinct match: its alert and the two held back, once each
 cp "$T/b.bin" "$P/b.jpg"
-wait_for 10 "[ \$(count_alerts) -ge 4 ]" || fail "only $(count_alerts) alerts after the threshold"
-sleep 1
-[ "$(count_alerts)" -eq 4 ] || fail "expected 4 alerts, got $(count_alerts)"
+expect_alerts 4 10
 alerts_json | jq -e -s 'map(select(.entry_category == "watch")) |
 	length == 3 and all(.match_count == 2 and .threshold == 2)' >/dev/null ||
 	fail "held-back alerts: $(alerts_json | jq -c '{entry_id, match_count, threshold}')"

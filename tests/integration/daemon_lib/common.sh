@@ -120,12 +120,20 @@ wait_crawled() {
 		fail "crawl $n did not finish"
 }
 
+# expect_alerts N SECONDS: N alerts come within SECONDS, and no more come
+# in the second after (a duplicate would)
+expect_alerts() {
+	local n=$1 secs=$2
+	wait_for "$secs" "[ \$(count_alerts) -ge $n ]" || fail "only $(count_alerts) of $n alerts"
+	sleep 1.5
+	[ "$(count_alerts)" -eq "$n" ] || fail "expected $n alerts, got $(count_alerts)"
+}
+
 # the decoded payloads of all alert files, one JSON object per line
 alerts_json() {
-	for f in "$T"/state/spool/*.json; do
-		[ -f "$f" ] || continue
-		jq -r .payload "$f" | base64 -d; echo
-	done
+	local files=("$T"/state/spool/*.json)
+	[ -f "${files[0]}" ] || return 0
+	jq -c '.payload | @base64d | fromjson' "${files[@]}"
 }
 count_alerts() { ls "$T"/state/spool/*.json 2>/dev/null | wc -l; }
 # alerts_for FILE: alerts whose file_sha256 is that file's SHA-256
