@@ -97,6 +97,29 @@ else
 fi
 chmod 755 "$P/private"
 
+# --- out of inotify watches (a user namespace with its own, tiny limit):
+# said loudly, and the folders left unwatched are rescanned
+rm -f "$P"/*.jpg
+if unshare -U -r sh -c 'echo 8 > /proc/sys/user/max_inotify_watches' 2>/dev/null; then
+	rm -rf "$T/state"; mkdir "$T/state"
+	for i in $(seq 1 12); do mkdir -p "$P/d$i/e"; done
+	write_conf "rescan_interval = 10"
+	: > "$T/daemon.log"
+	start_daemon unshare -U -r sh -c 'echo 8 > /proc/sys/user/max_inotify_watches && exec "$@"' sh
+	wait_crawled 1
+	grep -q "out of inotify watches (fs.inotify.max_user_watches): folders from here on are NOT watched" \
+		"$T/daemon.log" || fail "running out of watches was not reported"
+	grep -q "NOT WATCHED (out of inotify watches" "$T/notify.log" || fail "STATUS does not say it"
+	for i in $(seq 1 12); do cp "$T/listed1.bin" "$P/d$i/e/x.jpg"; done
+	# the watched ones at once, the others at the next rescan (10 s)
+	expect_alerts 12 30
+	stop_daemon
+	rm -rf "$P"/d*
+	write_conf
+else
+	note "no user namespace with its own inotify limit here: watch-limit case not run"
+fi
+
 # --- a full disk under the state folder (a 1 MiB tmpfs)
 rm -f "$P"/*.jpg
 S=$T/smallstate
