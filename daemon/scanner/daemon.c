@@ -445,11 +445,13 @@ static void expand_roots(struct daemon *d, bool startup)
 	}
 	for (size_t i = 0; i < nr.nroot; i++) {
 		bool excluded = daemon_excluded(d, nr.root[i]);
-		if (!startup && has_root(&d->roots, nr.root[i]) && !excluded) {
-			/* keep its role; its tree is already watched */
-			watch_add(&d->watch, -1, nr.root[i], NULL, nr.root[i], WN_ROOT | WN_TREE, NULL);
+		/* A root known before keeps its role and its watched tree, unless
+		 * its folder was replaced meanwhile (deleted and made again
+		 * before this expansion): then it is new. */
+		if (!startup && has_root(&d->roots, nr.root[i]) && !excluded &&
+		    watch_add(&d->watch, -1, nr.root[i], NULL, nr.root[i], WN_ROOT | WN_TREE,
+			      NULL) == 0)
 			continue;
-		}
 		if (excluded)
 			continue;
 		if (startup) {
