@@ -134,10 +134,12 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "worker", no_argument, NULL, 'W' },
+		{ "opencv", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = CONFIG_DEFAULT_PATH;
 	bool foreground = false, check = false, json = false, verbose = false;
+	bool worker = false, opencv = false;
 	struct config *cfg = NULL;
 	char err[2048];
 	int c, r;
@@ -166,13 +168,18 @@ int main(int argc, char **argv)
 			help();
 			return 0;
 		case 'W':
-			/* started by the daemon itself; see worker.h */
-			return worker_main(argv[0], PROTO_WORKER_FD);
+			worker = true;
+			break;
+		case 'O':
+			opencv = true;
+			break;
 		default:
 			fprintf(stderr, "hashwatchd: 'hashwatchd --help' lists the options\n");
 			return 2;
 		}
 	}
+	if (worker) /* started by the daemon itself; see worker.h */
+		return worker_main(argv[0], PROTO_WORKER_FD, opencv);
 	if (optind < argc) {
 		fprintf(stderr, "hashwatchd: unexpected argument '%s'; 'hashwatchd --help' "
 			"lists the options\n", argv[optind]);

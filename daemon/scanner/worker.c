@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cvhash.h"
 #include "decode.h"
 #include "fileio.h"
 #include "hasher.h"
@@ -111,7 +112,7 @@ static void handle(int sock, const struct proto_request *req, int fd)
 	free(res);
 }
 
-int worker_main(const char *argv0, int sock)
+int worker_main(const char *argv0, int sock, bool opencv)
 {
 	struct proto_request req;
 	int fd, r;
@@ -125,6 +126,13 @@ int worker_main(const char *argv0, int sock)
 	if (decode_init(argv0) < 0) {
 		fprintf(stderr, "hashwatchd worker: the image decoder failed to initialise\n");
 		return 2;
+	}
+	if (opencv) {
+		char err[256];
+		/* a missing module is not fatal: those models then fail per file
+		 * with the reason, and the other models still work */
+		if (cvhash_load(err, sizeof(err)) < 0)
+			fprintf(stderr, "hashwatchd worker: %s\n", err);
 	}
 	if (worker_sandbox() < 0)
 		return 2;

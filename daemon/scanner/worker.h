@@ -11,9 +11,12 @@
 #ifndef HW_SCANNER_WORKER_H
 #define HW_SCANNER_WORKER_H
 
-/* Run the worker loop on sock until the daemon closes it.  Returns the
- * process exit status: 0 on a clean end, 2 if initialisation failed, 3 on
- * a malformed request. */
-int worker_main(const char *argv0, int sock);
+#include <stdbool.h>
+
+/* Run the worker loop on sock until the daemon closes it.  opencv: load
+ * the OpenCV module up front (the lists use its models), since nothing may
+ * be loaded once the sandbox is on.  Returns the process exit status: 0 on
+ * a clean end, 2 if initialisation failed, 3 on a malformed request. */
+int worker_main(const char *argv0, int sock, bool opencv);
 
 #endif
