@@ -15,6 +15,9 @@ MODELS_SRC = $(wildcard models/*.c)
 DB_SRC = $(wildcard hashdb/*.c)
 CLI_SRC = $(wildcard daemon/cli/*.c)
 SCANNER_SRC = $(wildcard daemon/scanner/*.c)
+# Everything of hashwatchd but main(), so that tests/unit/test_daemon_*.c
+# can link the scanner's modules.
+SCANNER_LIB_SRC = $(filter-out daemon/scanner/main.c,$(SCANNER_SRC))
 UPLINK_SRC = $(wildcard daemon/uplink/*.c)
 RECEIVER_SRC = $(wildcard receiver/*.c)
 CV_SRC = $(wildcard models/opencv/*.cpp)
@@ -27,6 +30,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBUTIL = $(BUILD)/libhwutil.a
 LIBMODELS = $(BUILD)/libhwmodels.a
 LIBDB = $(BUILD)/libhwdb.a
+LIBSCANNER = $(BUILD)/libhwscanner.a
 # Order matters for static linking: users before providers.
 CORELIBS = $(LIBDB) $(LIBMODELS) $(LIBUTIL)
 
@@ -65,11 +69,13 @@ $(LIBMODELS): $(call obj,$(MODELS_SRC))
 	@rm -f $@; $(AR) rcs $@ $^
 $(LIBDB): $(call obj,$(DB_SRC))
 	@rm -f $@; $(AR) rcs $@ $(if $^,$^,)
+$(LIBSCANNER): $(call obj,$(SCANNER_LIB_SRC))
+	@rm -f $@; $(AR) rcs $@ $^
 
 $(BUILD)/hashwatch: $(call obj,$(CLI_SRC)) $(CORELIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_ALL)) -ldl -lm
-$(BUILD)/hashwatchd: $(call obj,$(SCANNER_SRC)) $(CORELIBS)
+$(BUILD)/hashwatchd: $(call obj,daemon/scanner/main.c) $(LIBSCANNER) $(CORELIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_DAEMON)) -ldl -lm
 $(BUILD)/hashwatch-uplink: $(call obj,$(UPLINK_SRC)) $(LIBUTIL)
@@ -102,6 +108,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORELIBS)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
+
+# The scanner's unit tests link its modules too (and need hashwatchd, whose
+# --worker mode they start).
+$(BUILD)/tests/test_daemon_%: tests/unit/test_daemon_%.c $(LIBSCANNER) $(CORELIBS) $(BUILD)/hashwatchd
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Idaemon/scanner -o $@ $< $(LIBSCANNER) $(CORELIBS) \
+		$(LDFLAGS_ALL) $(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
 
 $(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
 	@mkdir -p $(dir $@)
