@@ -51,6 +51,8 @@ struct border_params {
 	uint16_t step_outlier_permille; /* a line with more off ends a band
 					   with a clear step */
 	uint16_t min_band_permille;   /* thinnest band, relative to the side */
+	uint16_t min_nested_permille; /* thinnest band that another band of its
+					 colour backs (a frame's inner line) */
 	uint16_t min_band_px;
 	uint16_t step_gap_divisor;    /* lines between the last uniform line and
 					 the step: at most side / divisor (at
@@ -59,6 +61,12 @@ struct border_params {
 	uint16_t min_inner_px;
 	uint16_t max_rounds;          /* nested frames trimmed at most this
 					 many times */
+	uint16_t ring_divisor;        /* the cut may move side / divisor lines
+					 past the first non-band line, over
+					 JPEG ringing, to the picture */
+	uint16_t lead_divisor;        /* a band may start side / divisor
+					 lines in (at least 2): lines where
+					 two frames blend */
 };
 
 /* The defaults the hasher uses (tuned on tests/bench/bench_border.c). */
