@@ -16,6 +16,9 @@ DB_SRC = $(wildcard hashdb/*.c)
 CLI_SRC = $(wildcard daemon/cli/*.c)
 SCANNER_SRC = $(wildcard daemon/scanner/*.c)
 UPLINK_SRC = $(wildcard daemon/uplink/*.c)
+# Everything of hashwatch-uplink but main(), so that tests/unit/test_uplink*.c
+# can link its modules.
+UPLINK_LIB_SRC = $(filter-out daemon/uplink/main.c,$(UPLINK_SRC))
 RECEIVER_SRC = $(wildcard receiver/*.c)
 CV_SRC = $(wildcard models/opencv/*.cpp)
 TEST_SRC = $(wildcard tests/unit/test_*.c)
@@ -27,6 +30,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBUTIL = $(BUILD)/libhwutil.a
 LIBMODELS = $(BUILD)/libhwmodels.a
 LIBDB = $(BUILD)/libhwdb.a
+LIBUPLINK = $(BUILD)/libhwuplink.a
 # Order matters for static linking: users before providers.
 CORELIBS = $(LIBDB) $(LIBMODELS) $(LIBUTIL)
 
@@ -65,6 +69,8 @@ $(LIBMODELS): $(call obj,$(MODELS_SRC))
 	@rm -f $@; $(AR) rcs $@ $^
 $(LIBDB): $(call obj,$(DB_SRC))
 	@rm -f $@; $(AR) rcs $@ $(if $^,$^,)
+$(LIBUPLINK): $(call obj,$(UPLINK_LIB_SRC))
+	@rm -f $@; $(AR) rcs $@ $^
 
 $(BUILD)/hashwatch: $(call obj,$(CLI_SRC)) $(CORELIBS)
 	@$(if $(Q),echo "  LD      $@")
@@ -72,7 +78,7 @@ $(BUILD)/hashwatch: $(call obj,$(CLI_SRC)) $(CORELIBS)
 $(BUILD)/hashwatchd: $(call obj,$(SCANNER_SRC)) $(CORELIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_DAEMON)) -ldl -lm
-$(BUILD)/hashwatch-uplink: $(call obj,$(UPLINK_SRC)) $(LIBUTIL)
+$(BUILD)/hashwatch-uplink: $(call obj,daemon/uplink/main.c) $(LIBUPLINK) $(LIBUTIL)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_UPLINK)) -lm
 $(BUILD)/hashwatch-receiver: $(call obj,$(RECEIVER_SRC)) $(LIBUTIL)
@@ -100,6 +106,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORELIBS)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
+
+# The uplink's unit tests link its modules too.
+$(BUILD)/tests/test_uplink%: tests/unit/test_uplink%.c $(LIBUPLINK) $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Idaemon/uplink -o $@ $< $(LIBUPLINK) $(CORELIBS) \
+		$(LDFLAGS_ALL) $(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
 
 $(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
 	@mkdir -p $(dir $@)
