@@ -5,7 +5,8 @@
 # daemon/cli/*.c -> hashwatch; daemon/scanner/*.c -> hashwatchd;
 # daemon/uplink/*.c -> hashwatch-uplink; receiver/*.c -> hashwatch-receiver;
 # models/opencv/*.cpp -> hashwatch-opencv.so (optional module);
-# tests/unit/test_*.c -> one test program each; tests/bench/bench_*.c ->
+# tests/unit/test_*.c -> one test program each; tests/tools/*.c -> helper
+# programs the integration tests run; tests/bench/bench_*.c ->
 # one benchmark program each; tests/fuzz/fuzz_*.c -> libFuzzer targets.
 
 include config.mk
@@ -24,6 +25,7 @@ CV_SRC = $(wildcard models/opencv/*.cpp)
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+TOOL_SRC = $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -48,6 +50,7 @@ CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
 .PHONY: all deps test check check-san bench fuzz fuzz-build install clean tests-build demo
 all: $(PROGRAMS) $(CVMODULE)
@@ -107,6 +110,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORELIBS)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
 
+$(BUILD)/tests/tools/%: tests/tools/%.c $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) $(call pc_libs,$(PC_CORE)) -lm
+
 # The uplink's unit tests link its modules too.
 $(BUILD)/tests/test_uplink%: tests/unit/test_uplink%.c $(LIBUPLINK) $(CORELIBS)
 	@mkdir -p $(dir $@)
@@ -120,7 +128,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) libjpeg) -ldl -lm
 
-tests-build: all $(UNIT_TESTS) $(BENCHES)
+tests-build: all $(UNIT_TESTS) $(BENCHES) $(TOOLS)
 
 # One test command for people and CI.
 check: tests-build

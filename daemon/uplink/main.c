@@ -176,6 +176,9 @@ static int run_loop(const struct upconf *cfg, struct uplink *u)
 					    TIMER_ACCURACY_USEC, on_timer, &l)) < 0 ||
 	    (r = sd_event_source_set_enabled(l.timer, SD_EVENT_OFF)) < 0 ||
 	    (r = sd_event_add_defer(l.ev, &l.work, on_work, &l)) < 0 ||
+	    /* A defer source starts as ONESHOT; the engine's first steps
+	     * (read the spool, send the heartbeat) need it to stay on. */
+	    (r = sd_event_source_set_enabled(l.work, SD_EVENT_ON)) < 0 ||
 	    (r = sd_event_set_watchdog(l.ev, true)) < 0)
 		goto fail;
 	notify_status(&l, true);

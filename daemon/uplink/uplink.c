@@ -208,7 +208,11 @@ static enum uplink_state refuse(struct uplink *u, const struct spool_entry *e,
 	text = reason ? json_object_to_json_string_ext(reason, JSON_C_TO_STRING_PRETTY |
 								       JSON_C_TO_STRING_NOSLASHESCAPE)
 		      : NULL;
-	r = text ? spool_reject(u->spool, e->name, text, strlen(text), target) : -ENOMEM;
+	char *line = text ? malloc(strlen(text) + 2) : NULL;
+	if (line) /* a text file ends in a newline */
+		snprintf(line, strlen(text) + 2, "%s\n", text);
+	r = line ? spool_reject(u->spool, e->name, line, strlen(line), target) : -ENOMEM;
+	free(line);
 	json_object_put(reason);
 	if (r == -ENOENT)
 		return UPLINK_BUSY; /* gone meanwhile: nothing to keep */

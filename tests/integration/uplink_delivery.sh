@@ -1,0 +1,113 @@
+#!/bin/bash
+# uplink_delivery.sh - hashwatch-uplink against a receiver over real TLS on
+# 127.0.0.1: configuration errors name the key; alerts are delivered oldest
+# first and deleted after the 2xx; the heartbeat is sent once per version;
+# the scanner's temp files are left alone; the daemon picks up new files
+# through inotify; an alert the receiver refuses (unknown device) and a
+# damaged spool file go to spool/rejected/ with the reason, never deleted;
+# every delivery is in the uplink's audit log.
+. "$(dirname "$0")/uplink.lib"
+
+mk_certs
+mk_device
+srv_start
+write_conf
+
+# 1. Configuration: valid, then each kind of mistake, named.
+"$UPL" --check-config --config "$T/uplink.conf" >"$T/out" || fail "--check-config refused a good file: $(cat "$T/out")"
+grep -q "127.0.0.1:$PORT" "$T/out" || fail "--check-config does not show the receiver"
+bad_conf() { # bad_conf SED-EXPR EXPECTED-TEXT
+	sed "$1" "$T/uplink.conf" >"$T/bad.conf"
+	"$UPL" --check-config --config "$T/bad.conf" >/dev/null 2>"$T/err"
+	local rc=$?
+	[ $rc -eq 2 ] || fail "config '$1': exit $rc, expected 2"
+	grep -q -- "$2" "$T/err" || fail "config '$1': message lacks '$2': $(cat "$T/err")"
+}
+bad_conf '/^url/d' '\[uplink\] url is missing'
+bad_conf 's|^url = https|url = http|' 'must start with https://'
+bad_conf 's|^url = .*|url = https://user:pw@127.0.0.1/|' 'must not contain a user name'
+bad_conf 's|^timeout = 5|timeout = 5s|' '\[uplink\] timeout'
+bad_conf 's|^retry_max = 2|retry_max = 0|' '\[uplink\] retry_max'
+bad_conf '/^timeout/a pin = sha256//notbase64' '\[uplink\] pin'
+bad_conf '/^timeout/a verify = no' "unknown key 'verify' in \[uplink\]"
+bad_conf '/^timeout/a timeout = 9' 'given twice'
+bad_conf 's|^dir = .*|dir = relative/path|' '\[state\] dir'
+bad_conf 's|^id = .*|id = no spaces allowed|' '\[device\] id'
+"$UPL" --config /nonexistent.conf --once 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "/nonexistent.conf" "$T/err" || fail "missing config file: exit $rc: $(cat "$T/err")"
+"$UPL" --help | grep -q -- --once || fail "--help does not list --once"
+ok "configuration checked, every mistake named with its key"
+
+# 2. --once: five alerts with distinct ages, a heartbeat, a scanner temp file.
+mk_alerts 5
+i=0
+for id in $(cat "$T/ids"); do
+	i=$((i + 1))
+	touch -d "@$(( $(date +%s) - 600 + (i * 37 % 5) * 60 ))" "$SPOOL/$id.json"
+done
+mk_heartbeat 41
+for id in $(cat "$T/ids"); do echo "$(stat -c %Y "$SPOOL/$id.json") $id"; done | sort | cut -d' ' -f2 >"$T/by_age"
+echo partial >"$SPOOL/$(new_id).json.tmp.AbC123"
+"$UPL" --config "$T/uplink.conf" --once --json >"$T/out" 2>>"$T/uplink.log"; rc=$?
+[ $rc -eq 0 ] || fail "--once exited $rc: $(cat "$T/out")"
+[ "$(jq -c '[.delivered, .rejected, .remaining, .heartbeats]' "$T/out")" = "[5,0,0,1]" ] ||
+	fail "--once reported $(cat "$T/out")"
+[ "$(spooled)" -eq 0 ] || fail "$(spooled) alert file(s) still in the spool"
+ls "$SPOOL"/*.tmp.AbC123 >/dev/null 2>&1 || fail "the scanner's temp file was touched"
+[ -f "$SPOOL/heartbeat.json" ] || fail "heartbeat.json was consumed; it must stay"
+check_exactly_once
+AUD=$USTATE/uplink-audit.log
+jq -r 'select(.type == "alert_delivered") | .fields.alert_id' "$AUD" >"$T/order"
+cmp -s "$T/order" "$T/by_age" || fail "not delivered oldest first: $(tr '\n' ' ' <"$T/order")"
+jq -e -s '[.[] | select(.type == "heartbeat" and .fields.ok == true and .fields.reported_seq == 41)] | length == 1' \
+	"$AUD" >/dev/null || fail "no heartbeat record with reported_seq 41 in the audit log"
+ok "--once delivered 5 alerts and the heartbeat; temp file and heartbeat.json kept"
+
+# 3. A second --once has nothing to do, and the same heartbeat is sent
+# again only because this is a new run (the receiver takes it or says it
+# has one as new; either way it is not an error).
+"$UPL" --config "$T/uplink.conf" --once --json >"$T/out" 2>>"$T/uplink.log" || fail "idle --once: $(cat "$T/out")"
+[ "$(jq -c '[.delivered, .remaining]' "$T/out")" = "[0,0]" ] || fail "idle --once reported $(cat "$T/out")"
+
+# 4. The daemon: new files arrive through inotify (no polling), a new
+# heartbeat version is sent once.
+uplink_start
+wait_for 10 'grep -q "delivering from" "$T/uplink.log"' || fail "the daemon did not start"
+mk_alerts 3
+mk_heartbeat 42
+wait_for 10 '[ "$(spooled)" -eq 0 ]' || fail "the daemon did not deliver new alerts ($(spooled) left)"
+wait_for 10 'jq -e -s "[.[] | select(.type == \"heartbeat\" and .fields.reported_seq == 42)] | length == 1" "$AUD" >/dev/null' ||
+	fail "the daemon did not send the new heartbeat"
+check_exactly_once
+ok "the daemon delivered alerts that arrived while it ran, and the new heartbeat"
+
+# 5. Refusals: an alert from a device the receiver does not know, and a
+# damaged file.  Both are kept in spool/rejected/ with the reason.
+mk_alerts 1 ASSET-9999
+stranger=$(cat "$T/ids.ASSET-9999")
+printf '{"format":"hashwatch-alert/1","payload":"%s"' "$(new_id)" >"$SPOOL/damaged.json"
+wait_for 10 '[ "$(spooled)" -eq 0 ]' || fail "refused files were not moved out of the spool"
+[ -f "$SPOOL/rejected/$stranger.json" ] || fail "the refused alert is not in spool/rejected/"
+jq -e '.http_status == 403 and .error == "unknown_device" and .alert_id == "'"$stranger"'"' \
+	"$SPOOL/rejected/$stranger.json.reason" >/dev/null || fail "reason: $(cat "$SPOOL/rejected/$stranger.json.reason")"
+[ -f "$SPOOL/rejected/damaged.json" ] || fail "the damaged file is not in spool/rejected/"
+jq -e '.http_status == 0 and .error == "bad_envelope"' "$SPOOL/rejected/damaged.json.reason" >/dev/null ||
+	fail "reason: $(cat "$SPOOL/rejected/damaged.json.reason")"
+grep -q "ALERT $stranger NOT DELIVERED" "$T/uplink.log" || fail "the refusal was not logged loudly"
+jq -e -s '[.[] | select(.type == "alert_rejected")] | length == 2' "$AUD" >/dev/null ||
+	fail "the refusals are not in the audit log"
+srv_stored | grep -q "$stranger" && fail "the receiver stored an alert of an unknown device"
+ok "refused alert and damaged file kept in spool/rejected/ with the reason"
+
+# 6. Moving a rejected alert back sends it again (here: refused again, and
+# kept under a second name; nothing in rejected/ is replaced).
+mv "$SPOOL/rejected/$stranger.json" "$SPOOL/"
+wait_for 10 '[ -f "$SPOOL/rejected/$stranger.json.1" ]' || fail "a moved-back alert was not tried again"
+[ -f "$SPOOL/rejected/$stranger.json.reason" ] || fail "the first reason was replaced"
+uplink_stop
+jq -e -s '.[-1].type == "stop"' "$AUD" >/dev/null || fail "no stop record after SIGTERM"
+if [ -x "$PWD/$BUILD/hashwatch" ] && "$PWD/$BUILD/hashwatch" audit verify --help >/dev/null 2>&1; then
+	"$PWD/$BUILD/hashwatch" audit verify "$AUD" >"$T/verify" 2>&1 || fail "audit verify: $(cat "$T/verify")"
+	ok "the uplink's audit log verifies"
+fi
+ok "delivery test passed against the $SRV_KIND receiver"

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""uplink_server.py - a small HTTPS receiver for the uplink tests, speaking
+the device API of hashwatch-receiver (docs/receiver-api.md): POST
+/v1/alerts and /v1/heartbeats with {"alert"|"heartbeat": {...}, "sig",
+"device_id"}, 201 "stored" / 200 "duplicate" by alert id.
+
+It stands in for the real receiver where a test needs answers the real one
+cannot be made to give on demand (503 or 429 with Retry-After), and while build/hashwatch-receiver is not built.  It does
+not check signatures (the real receiver's own tests do).  Every request is
+logged as one JSON line: time, path, alert id, status, client port (one
+port = one TLS connection), so that tests count deliveries server-side.
+"""
+import argparse
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_BODY = 64 * 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--fail-first", type=int, default=0,
+                    help="answer the first N requests with --fail-status")
+    ap.add_argument("--fail-status", type=int, default=503)
+    ap.add_argument("--retry-after", default=None,
+                    help="Retry-After value sent with the failures ('http-date+N' for a date N s ahead)")
+    ap.add_argument("--enrolled", default=None,
+                    help="the one enrolled device id; others get 403 unknown_device")
+    a = ap.parse_args()
+
+    lock = threading.Lock()
+    state = {"requests": 0, "stored": set()}
+    log = open(a.log, "a", buffering=1)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: the uplink reuses one connection
+
+        def log_message(self, *args):
+            pass
+
+        def reply(self, status, obj, extra=()):
+            body = json.dumps(obj).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in extra:
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            t = time.time()
+            n = int(self.headers.get("Content-Length", "0"))
+            if n > MAX_BODY:
+                self.close_connection = True
+                return self.reply(413, {"error": "too_large", "detail": "body too large"})
+            raw = self.rfile.read(n)
+            kind = {"/v1/alerts": "alert", "/v1/heartbeats": "heartbeat"}.get(self.path)
+            rec, status, answer, extra = None, 0, None, []
+            try:
+                env = json.loads(raw)
+                rec = env.get(kind) if kind else None
+            except ValueError:
+                env = None
+            with lock:
+                state["requests"] += 1
+                first = state["requests"] <= a.fail_first
+            aid = rec.get("alert_id") if isinstance(rec, dict) else None
+            if kind is None:
+                status, answer = 404, {"error": "not_found", "detail": "no such endpoint"}
+            elif not (self.headers.get("Content-Type", "").startswith("application/json")):
+                status, answer = 415, {"error": "content_type", "detail": "send JSON"}
+            elif first:
+                status, answer = a.fail_status, {"error": "busy", "detail": "try later"}
+                if a.retry_after:
+                    ra = a.retry_after
+                    if ra.startswith("http-date+"):
+                        ra = time.strftime("%a, %d %b %Y %H:%M:%S GMT",
+                                           time.gmtime(time.time() + int(ra[10:])))
+                    extra.append(("Retry-After", ra))
+            elif not isinstance(env, dict) or not isinstance(rec, dict) or \
+                    set(env) != {kind, "sig", "device_id"} or \
+                    rec.get("device_id") != env.get("device_id"):
+                status, answer = 400, {"error": "bad_schema", "detail": "not a device envelope"}
+            elif a.enrolled and env["device_id"] != a.enrolled:
+                status, answer = 403, {"error": "unknown_device",
+                                       "detail": "this device is not enrolled on the receiver"}
+            elif kind == "heartbeat":
+                status, answer = 200, {"status": "stored"}
+            else:
+                with lock:
+                    dup = aid in state["stored"]
+                    state["stored"].add(aid)
+                status = 200 if dup else 201
+                answer = {"status": "duplicate" if dup else "stored", "alert_id": aid}
+            log.write(json.dumps({"t": t, "path": self.path, "alert_id": aid, "status": status,
+                                  "port": self.client_address[1]}) + "\n")
+            self.reply(status, answer, extra)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.cert, a.key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    with open(a.port_file + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(a.port_file + ".tmp", a.port_file)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
