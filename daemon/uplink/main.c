@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -83,7 +84,13 @@ static int on_work(sd_event_source *s, void *ud)
 		return 0;
 	sd_event_source_set_enabled(s, SD_EVENT_OFF);
 	if (st == UPLINK_WAIT) {
-		int r = l->timer ? sd_event_source_set_time_relative(l->timer, delay) : -ENOENT;
+		/* From the clock, not sd_event_now(): that is the time this loop
+		 * iteration began, before the request, and counting from it
+		 * would come back earlier than Retry-After asked. */
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		int r = sd_event_source_set_time(l->timer, now + delay);
 		if (r == 0)
 			r = sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
 		if (r < 0) {
