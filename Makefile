@@ -17,7 +17,7 @@ DB_SRC = $(wildcard hashdb/*.c)
 CLI_SRC = $(wildcard daemon/cli/*.c)
 SCANNER_SRC = $(wildcard daemon/scanner/*.c)
 UPLINK_SRC = $(wildcard daemon/uplink/*.c)
-# Everything of hashwatch-uplink but main(), so that tests/unit/test_uplink*.c
+# Everything of hashwatch-uplink but main(), so that tests/unit/test_uplink_*.c
 # can link its modules.
 UPLINK_LIB_SRC = $(filter-out daemon/uplink/main.c,$(UPLINK_SRC))
 RECEIVER_SRC = $(wildcard receiver/*.c)
@@ -116,7 +116,7 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(CORELIBS)
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) $(call pc_libs,$(PC_CORE)) -lm
 
 # The uplink's unit tests link its modules too.
-$(BUILD)/tests/test_uplink%: tests/unit/test_uplink%.c $(LIBUPLINK) $(CORELIBS)
+$(BUILD)/tests/test_uplink_%: tests/unit/test_uplink_%.c $(LIBUPLINK) $(CORELIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Idaemon/uplink -o $@ $< $(LIBUPLINK) $(CORELIBS) \

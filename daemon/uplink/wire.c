@@ -11,19 +11,15 @@
 
 #include "wire.h"
 
-/* Parse buf[0..len) as exactly one JSON value.  Trailing whitespace is
- * allowed only when trailing_ws is set: a payload is signed byte for byte,
- * so there nothing may follow the closing brace. */
-static json_object *parse_whole(const char *buf, size_t len, bool trailing_ws)
+/* Parse buf[0..len) as exactly one JSON value (json-c allows whitespace
+ * after it) in valid UTF-8. */
+static json_object *parse_whole(const char *buf, size_t len)
 {
 	json_tokener *tok;
 	json_object *o = NULL;
 
 	if (len > INT_MAX || memchr(buf, '\0', len))
 		return NULL;
-	if (trailing_ws)
-		while (len > 0 && strchr(" \t\r\n", buf[len - 1]))
-			len--;
 	tok = json_tokener_new();
 	if (!tok)
 		return NULL;
@@ -71,7 +67,7 @@ int wire_from_envelope(enum wire_kind kind, const char *text, size_t len,
 	size_t plen = 0;
 	int r = -EBADMSG;
 
-	env = parse_whole(text, len, true);
+	env = parse_whole(text, len);
 	if (!env || !json_object_is_type(env, json_type_object)) {
 		snprintf(why, whylen, "not a JSON object (a damaged or foreign file)");
 		goto out;
@@ -99,8 +95,11 @@ int wire_from_envelope(enum wire_kind kind, const char *text, size_t len,
 		snprintf(why, whylen, "'payload' is not base64");
 		goto out;
 	}
-	m.record = parse_whole(payload, plen, false);
-	if (!m.record || !json_object_is_type(m.record, json_type_object)) {
+	m.record = parse_whole(payload, plen);
+	/* json-c reads past whitespace after a value; the receiver checks
+	 * the signature over the object up to its closing brace. */
+	if (!m.record || !json_object_is_type(m.record, json_type_object) ||
+	    payload[plen - 1] != '}') {
 		snprintf(why, whylen, "'payload' is not exactly one JSON object");
 		goto out;
 	}
