@@ -583,7 +583,7 @@ int uplink_new(const struct upconf *cfg, struct uplink **ret, char *err, size_t 
 	add_str(f, "program", "hashwatch-uplink");
 	add_str(f, "version", HW_VERSION);
 	add_str(f, "receiver", u->receiver);
-	audit(u, "start", f, true);
+	audit(u, "uplink_start", f, true);
 	u->scan_wanted = true;
 	u->heartbeat_wanted = true;
 	*ret = u;
@@ -602,7 +602,7 @@ void uplink_free(struct uplink *u)
 		add_int(f, "delivered", (int64_t)u->stats.delivered);
 		add_int(f, "rejected", (int64_t)u->stats.rejected);
 		add_int(f, "failures", (int64_t)u->stats.failures);
-		audit(u, "stop", f, true);
+		audit(u, "uplink_stop", f, true);
 	}
 	auditlog_close(u->audit);
 	post_free(u->post);

@@ -105,7 +105,7 @@ mv "$SPOOL/rejected/$stranger.json" "$SPOOL/"
 wait_for 10 '[ -f "$SPOOL/rejected/$stranger.json.1" ]' || fail "a moved-back alert was not tried again"
 [ -f "$SPOOL/rejected/$stranger.json.reason" ] || fail "the first reason was replaced"
 uplink_stop
-jq -e -s '.[-1].type == "stop"' "$AUD" >/dev/null || fail "no stop record after SIGTERM"
+jq -e -s '.[-1].type == "uplink_stop"' "$AUD" >/dev/null || fail "no stop record after SIGTERM"
 if [ -x "$PWD/$BUILD/hashwatch" ] && "$PWD/$BUILD/hashwatch" audit verify --help >/dev/null 2>&1; then
 	"$PWD/$BUILD/hashwatch" audit verify "$AUD" >"$T/verify" 2>&1 || fail "audit verify: $(cat "$T/verify")"
 	ok "the uplink's audit log verifies"
