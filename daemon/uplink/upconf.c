@@ -201,14 +201,19 @@ static void set_value(struct parse_state *ps, const struct key *k, const char *v
 	int r;
 
 	switch (k->type) {
-	case K_URL:
-		r = check_url(value, str, &why);
-		if (r == -ENOMEM)
+	case K_URL: {
+		char *url = NULL;
+		r = check_url(value, &url, &why);
+		if (r == 0) {
+			free(*str);
+			*str = url;
+		} else if (r == -ENOMEM)
 			fail(ps, "out of memory");
 		else if (r < 0)
 			fail(ps, "[%s] %s = '%s': %s; write e.g. https://alerts.district.example",
 			     k->section, k->name, value, why);
 		return;
+	}
 	case K_UINT:
 	case K_SIZE:
 		r = parse_uint(value, k->type == K_SIZE, &n);
