@@ -310,6 +310,9 @@ int main(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	ulog_setup(false, verbose);
+	/* A receiver that closes the connection must be an error to handle,
+	 * not a signal that ends the process. */
+	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "hashwatch-uplink: cannot initialise libcurl\n");
 		return EXIT_TROUBLE;

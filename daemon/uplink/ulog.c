@@ -43,9 +43,10 @@ void ulog_full(int prio, const char *msgid, const char *alert_id, const char *fm
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (to_journal) {
-		char f[4][2200];
-		struct iovec iov[4];
+		char f[5][2200];
+		struct iovec iov[5];
 		int n = 0;
+		snprintf(f[n++], sizeof(f[0]), "SYSLOG_IDENTIFIER=hashwatch-uplink");
 		snprintf(f[n++], sizeof(f[0]), "MESSAGE=%s", msg);
 		snprintf(f[n++], sizeof(f[0]), "PRIORITY=%d", prio);
 		if (msgid)
@@ -57,5 +58,10 @@ void ulog_full(int prio, const char *msgid, const char *alert_id, const char *fm
 		sd_journal_sendv(iov, n);
 		return;
 	}
+	/* One message, one line: a file name in the spool or a receiver's
+	 * answer must not forge another line or reach a terminal raw. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	fprintf(stderr, "hashwatch-uplink: %s: %s\n", level[prio & 7], msg);
 }

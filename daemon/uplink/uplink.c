@@ -102,9 +102,13 @@ static void answer_fields(const struct post_result *res, char *code, size_t clen
 		else
 			detail[0] = '\0';
 	}
-	/* Keep one line: the detail goes into the log and STATUS. */
+	/* The detail comes from the network and goes into the log, STATUS
+	 * and the reason file: one line, no control characters. */
 	for (char *p = detail; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	for (char *p = code; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	json_object_put(o);
 }
