@@ -15,6 +15,7 @@
 
 #define POST_RESPONSE_MAX 4096 /* bytes of a response body kept; the rest is
 				* read and dropped, and `truncated` says so */
+#define POST_ERROR_MAX 512
 
 struct post;
 
@@ -27,7 +28,7 @@ struct post_result {
 	bool truncated;
 	bool tls_problem;    /* the failure was the receiver's identity (CA,
 			      * name, pin): a configuration or an attack */
-	char error[512];     /* when status == 0: what went wrong, in words,
+	char error[POST_ERROR_MAX]; /* when status == 0: what went wrong, in words,
 			      * with what to check */
 };
 

@@ -277,25 +277,62 @@ static enum uplink_state delivered(struct uplink *u, const struct spool_entry *e
 	return UPLINK_BUSY;
 }
 
+/* One file on its way out: the bytes read, the request made from them and
+ * the receiver's answer.  Zero it first; attempt_done() frees it. */
+struct attempt {
+	char *text;
+	size_t len;
+	struct stat st;
+	struct wire_msg m;
+	struct post_result *res;
+	char why[POST_ERROR_MAX];
+	char code[64], detail[256];
+};
+
+static void attempt_done(struct attempt *a)
+{
+	free(a->text);
+	wire_msg_done(&a->m);
+	free(a->res);
+}
+
+/* POST the prepared body.  Returns 0 when the receiver answered (code and
+ * detail filled from the answer), else -1 with the reason in a->why. */
+static int attempt_post(struct uplink *u, struct attempt *a, const char *path)
+{
+	a->res = malloc(sizeof(*a->res));
+	if (!a->res) {
+		snprintf(a->why, sizeof(a->why), "out of memory");
+		return -1;
+	}
+	if (post_send(u->post, path, a->m.body, a->m.len, a->res) < 0) {
+		snprintf(a->why, sizeof(a->why), "%s", a->res->error);
+		return -1;
+	}
+	answer_fields(a->res, a->code, sizeof(a->code), a->detail, sizeof(a->detail));
+	return 0;
+}
+
+/* The delay the receiver asked for, on the answers where it may ask. */
+static long asked_delay(const struct post_result *res)
+{
+	return res->status == 429 || res->status == 503 ? res->retry_after_s : 0;
+}
+
 static enum uplink_state deliver(struct uplink *u, const struct spool_entry *e,
 				 uint64_t *ret_delay)
 {
-	struct post_result *res = NULL;
-	struct wire_msg m = { 0 };
-	char why[256], code[64], detail[256];
+	struct attempt a = { 0 };
 	enum uplink_state st = UPLINK_BUSY;
-	struct stat sbuf;
-	char *text = NULL;
-	size_t len = 0;
 	int r;
 
-	r = spool_read(u->spool, e->name, u->cfg->max_file_size, &text, &len, &sbuf);
+	r = spool_read(u->spool, e->name, u->cfg->max_file_size, &a.text, &a.len, &a.st);
 	if (r == -ENOENT || r == -EINVAL)
 		goto out; /* gone since the listing, or not a regular file: not ours */
 	if (r == -EFBIG) {
-		snprintf(why, sizeof(why), "larger than max_file_size = %llu bytes",
+		snprintf(a.why, sizeof(a.why), "larger than max_file_size = %llu bytes",
 			 (unsigned long long)u->cfg->max_file_size);
-		st = refuse(u, e, NULL, 0, "too_large", why, ret_delay);
+		st = refuse(u, e, NULL, 0, "too_large", a.why, ret_delay);
 		goto out;
 	}
 	if (r < 0) {
@@ -303,48 +340,39 @@ static enum uplink_state deliver(struct uplink *u, const struct spool_entry *e,
 			  e->name, strerror(-r));
 		goto out;
 	}
-	r = wire_from_envelope(WIRE_ALERT, text, len, &m, why, sizeof(why));
+	r = wire_from_envelope(WIRE_ALERT, a.text, a.len, &a.m, a.why, sizeof(a.why));
 	if (r == -EBADMSG) {
-		st = refuse(u, e, NULL, 0, "bad_envelope", why, ret_delay);
+		st = refuse(u, e, NULL, 0, "bad_envelope", a.why, ret_delay);
 		goto out;
 	}
 	if (r < 0) {
 		st = fail(u, 0, ret_delay, NULL, "cannot prepare %s: %s", e->name, strerror(-r));
 		goto out;
 	}
-	if (u->cfg->device_id && strcmp(u->cfg->device_id, m.device_id) != 0)
-		ulog_full(LOG_WARNING, NULL, m.alert_id,
+	const char *id = a.m.alert_id;
+	if (u->cfg->device_id && strcmp(u->cfg->device_id, a.m.device_id) != 0)
+		ulog_full(LOG_WARNING, NULL, id,
 			  "alert %s was signed as device '%s' but [device] id is '%s'; it is sent "
-			  "as signed", m.alert_id, m.device_id, u->cfg->device_id);
-	res = malloc(sizeof(*res));
-	if (!res) {
-		st = fail(u, 0, ret_delay, m.alert_id, "out of memory");
+			  "as signed", id, a.m.device_id, u->cfg->device_id);
+	if (attempt_post(u, &a, "/v1/alerts") < 0) {
+		st = fail(u, 0, ret_delay, id, "alert %s not delivered: %s", id, a.why);
 		goto out;
 	}
-	if (post_send(u->post, "/v1/alerts", m.body, m.len, res) < 0) {
-		st = fail(u, 0, ret_delay, m.alert_id, "alert %s not delivered: %s", m.alert_id,
-			  res->error);
-		goto out;
-	}
-	switch (classify(res->status)) {
+	switch (classify(a.res->status)) {
 	case V_DELIVERED:
-		st = delivered(u, e, &m, res, ret_delay);
+		st = delivered(u, e, &a.m, a.res, ret_delay);
 		break;
 	case V_REFUSED:
-		answer_fields(res, code, sizeof(code), detail, sizeof(detail));
-		st = refuse(u, e, m.alert_id, res->status, code, detail, ret_delay);
+		st = refuse(u, e, id, a.res->status, a.code, a.detail, ret_delay);
 		break;
 	case V_RETRY:
-		answer_fields(res, code, sizeof(code), detail, sizeof(detail));
-		st = fail(u, res->status == 429 || res->status == 503 ? res->retry_after_s : 0,
-			  ret_delay, m.alert_id, "alert %s not delivered: the receiver answered HTTP "
-			  "%ld (%s%s%s)", m.alert_id, res->status, code, *detail ? ": " : "", detail);
+		st = fail(u, asked_delay(a.res), ret_delay, id, "alert %s not delivered: the "
+			  "receiver answered HTTP %ld (%s%s%s)", id, a.res->status, a.code,
+			  *a.detail ? ": " : "", a.detail);
 		break;
 	}
 out:
-	free(res);
-	wire_msg_done(&m);
-	free(text);
+	attempt_done(&a);
 	return st;
 }
 
@@ -354,19 +382,31 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+static void heartbeat_record(struct uplink *u, const struct attempt *a, bool ok)
+{
+	json_object *f = fields_new(), *v;
+
+	if (!f)
+		return;
+	if (json_object_object_get_ex(a->m.record, "audit_seq", &v))
+		json_object_object_add(f, "reported_seq", json_object_get(v));
+	if (json_object_object_get_ex(a->m.record, "audit_head", &v))
+		json_object_object_add(f, "reported_head", json_object_get(v));
+	add_str(f, "receiver", u->receiver);
+	json_object_object_add(f, "ok", json_object_new_boolean(ok));
+	if (!ok)
+		add_str(f, "error", a->code);
+	audit(u, "heartbeat", f, false);
+}
+
 static enum uplink_state heartbeat(struct uplink *u, uint64_t *ret_delay)
 {
-	struct post_result *res = NULL;
-	struct wire_msg m = { 0 };
-	char why[256], code[64], detail[256];
+	struct attempt a = { 0 };
 	enum uplink_state st = UPLINK_BUSY;
-	struct stat sbuf;
-	char *text = NULL;
-	size_t len = 0;
-	json_object *v;
 	int r;
 
-	r = spool_read(u->spool, SPOOL_HEARTBEAT_NAME, u->cfg->max_file_size, &text, &len, &sbuf);
+	r = spool_read(u->spool, SPOOL_HEARTBEAT_NAME, u->cfg->max_file_size, &a.text, &a.len,
+		       &a.st);
 	if (r == -ENOENT)
 		goto out; /* the scanner has not written one yet */
 	if (r < 0) {
@@ -374,57 +414,40 @@ static enum uplink_state heartbeat(struct uplink *u, uint64_t *ret_delay)
 			   strerror(-r));
 		goto out; /* the next heartbeat replaces it */
 	}
-	if (u->hb_known && same_file(&sbuf, &u->hb_st))
+	if (u->hb_known && same_file(&a.st, &u->hb_st))
 		goto out;
 	u->hb_known = true;
-	u->hb_st = sbuf;
-	r = wire_from_envelope(WIRE_HEARTBEAT, text, len, &m, why, sizeof(why));
+	u->hb_st = a.st;
+	r = wire_from_envelope(WIRE_HEARTBEAT, a.text, a.len, &a.m, a.why, sizeof(a.why));
 	if (r < 0) {
 		ulog_error("%s/%s is not a heartbeat the uplink can send: %s", spool_path(u->spool),
-			   SPOOL_HEARTBEAT_NAME, r == -EBADMSG ? why : strerror(-r));
+			   SPOOL_HEARTBEAT_NAME, r == -EBADMSG ? a.why : strerror(-r));
 		goto out;
 	}
-	res = malloc(sizeof(*res));
-	if (!res || post_send(u->post, "/v1/heartbeats", m.body, m.len, res) < 0) {
-		u->hb_known = false; /* not sent: try this one again */
-		st = fail(u, 0, ret_delay, NULL, "heartbeat not sent: %s",
-			  res ? res->error : "out of memory");
-		goto out;
-	}
-	answer_fields(res, code, sizeof(code), detail, sizeof(detail));
-	enum verdict verdict = classify(res->status);
-	if (verdict == V_RETRY) {
-		u->hb_known = false;
-		st = fail(u, res->status == 429 || res->status == 503 ? res->retry_after_s : 0,
-			  ret_delay, NULL, "heartbeat not sent: the receiver answered HTTP %ld (%s)",
-			  res->status, code);
+	if (attempt_post(u, &a, "/v1/heartbeats") < 0 || classify(a.res->status) == V_RETRY) {
+		u->hb_known = false; /* not sent: this one again after the back-off */
+		if (a.res && a.res->status)
+			snprintf(a.why, sizeof(a.why), "the receiver answered HTTP %ld (%s)",
+				 a.res->status, a.code);
+		st = fail(u, a.res ? asked_delay(a.res) : 0, ret_delay, NULL,
+			  "heartbeat not sent: %s", a.why);
 		goto out;
 	}
 	worked(u);
 	/* 409: the receiver has one as new (a restart sent it again). */
-	bool ok = verdict == V_DELIVERED || res->status == 409;
-	if (verdict == V_DELIVERED)
+	bool delivered = classify(a.res->status) == V_DELIVERED;
+	bool ok = delivered || a.res->status == 409;
+	if (delivered)
 		u->stats.heartbeats++;
 	if (ok)
-		ulog_info("heartbeat sent to %s (HTTP %ld, %s)", u->receiver, res->status, code);
+		ulog_info("heartbeat sent to %s (HTTP %ld, %s)", u->receiver, a.res->status,
+			  a.code);
 	else
-		ulog_error("the receiver refused the heartbeat: HTTP %ld (%s%s%s)", res->status,
-			   code, *detail ? ": " : "", detail);
-	json_object *f = fields_new();
-	if (json_object_object_get_ex(m.record, "audit_seq", &v))
-		json_object_object_add(f, "reported_seq", json_object_get(v));
-	if (json_object_object_get_ex(m.record, "audit_head", &v))
-		json_object_object_add(f, "reported_head", json_object_get(v));
-	add_str(f, "receiver", u->receiver);
-	if (f)
-		json_object_object_add(f, "ok", json_object_new_boolean(ok));
-	if (!ok)
-		add_str(f, "error", code);
-	audit(u, "heartbeat", f, false);
+		ulog_error("the receiver refused the heartbeat: HTTP %ld (%s%s%s)", a.res->status,
+			   a.code, *a.detail ? ": " : "", a.detail);
+	heartbeat_record(u, &a, ok);
 out:
-	free(res);
-	wire_msg_done(&m);
-	free(text);
+	attempt_done(&a);
 	return st;
 }
 

@@ -100,12 +100,17 @@ static int write_envelope(const struct key *k, const char *format, json_object *
 	return r;
 }
 
+/* UTC with milliseconds, as the scanner writes times. */
 static void utc(char out[32])
 {
-	time_t t = time(NULL);
+	struct timespec ts;
 	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char base[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%.19s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 static json_object *alert(const char *id, const char *device)

@@ -28,6 +28,16 @@ static const char good_conf[] = "[scan]\n"
 				"[state]\n"
 				"dir = /var/lib/hw\n";
 
+static void assert_numbers(const struct upconf *c, unsigned timeout, unsigned rmin,
+			   unsigned rmax, unsigned batch, uint64_t max_size)
+{
+	assert_int_equal(c->timeout_s, timeout);
+	assert_int_equal(c->retry_min_s, rmin);
+	assert_int_equal(c->retry_max_s, rmax);
+	assert_int_equal(c->batch, batch);
+	assert_int_equal(c->max_file_size, max_size);
+}
+
 static void test_conf_good_and_defaults(void **state)
 {
 	struct upconf *c = NULL;
@@ -41,11 +51,7 @@ static void test_conf_good_and_defaults(void **state)
 	assert_null(c->pin);
 	assert_null(c->device_id);
 	assert_string_equal(c->spool_dir, "/var/lib/hw/spool");
-	assert_int_equal(c->timeout_s, 30);
-	assert_int_equal(c->retry_min_s, 5);
-	assert_int_equal(c->retry_max_s, 600);
-	assert_int_equal(c->batch, 100);
-	assert_int_equal(c->max_file_size, 64 * 1024);
+	assert_numbers(c, 30, 5, 600, 100, 64 * 1024);
 	assert_non_null(strstr(c->uplink_state_dir, "hashwatch-uplink"));
 	upconf_free(c);
 	upconf_free(NULL);
@@ -65,11 +71,7 @@ static void test_conf_all_keys(void **state)
 
 	assert_int_equal(upconf_parse(text, "t.conf", &c, err, sizeof(err)), 0);
 	assert_string_equal(c->url, "https://10.0.0.5");
-	assert_int_equal(c->timeout_s, 7);
-	assert_int_equal(c->retry_min_s, 2);
-	assert_int_equal(c->retry_max_s, 9);
-	assert_int_equal(c->batch, 3);
-	assert_int_equal(c->max_file_size, 1024 * 1024);
+	assert_numbers(c, 7, 2, 9, 3, 1024 * 1024);
 	assert_string_equal(c->uplink_state_dir, "/x/u");
 	assert_non_null(strstr(c->pin, ";sha256//BBBB"));
 	assert_string_equal(c->device_id, "ASSET-0042");
@@ -262,6 +264,23 @@ static void assert_body_verifies(const struct kp *k, const char *key, const stru
 	json_object_put(body);
 }
 
+/* Wrap payload in an envelope of format, convert it as kind, and check
+ * the body; *ret is the converted message (wire_msg_done it). */
+static char *convert(const char *format, enum wire_kind kind, const char *payload,
+		     struct wire_msg *ret)
+{
+	struct kp k;
+	char why[256] = "";
+
+	crypto_sign_keypair(k.pk, k.sk);
+	char *env = envelope(&k, format, payload, strlen(payload));
+	if (wire_from_envelope(kind, env, strlen(env), ret, why, sizeof(why)) != 0)
+		fail_msg("conversion failed: %s", why);
+	assert_int_equal(ret->len, strlen(ret->body));
+	assert_body_verifies(&k, kind == WIRE_ALERT ? "alert" : "heartbeat", ret, payload);
+	return env;
+}
+
 static void test_wire_alert(void **state)
 {
 	/* Key order, spacing and escapes of the payload are the scanner's;
@@ -269,18 +288,13 @@ static void test_wire_alert(void **state)
 	static const char payload[] =
 		"{\"alert_id\":\"0123456789abcdef0123456789abcdef\",\"device_id\":\"ASSET-7\","
 		"\"note\":\"a\\/b \\u00e9\",  \"distance\":12}";
-	struct kp k;
 	struct wire_msg m = { 0 };
 	char why[256] = "";
 	(void)state;
 
-	crypto_sign_keypair(k.pk, k.sk);
-	char *env = envelope(&k, WIRE_ALERT_FORMAT, payload, strlen(payload));
-	assert_int_equal(wire_from_envelope(WIRE_ALERT, env, strlen(env), &m, why, sizeof(why)), 0);
+	char *env = convert(WIRE_ALERT_FORMAT, WIRE_ALERT, payload, &m);
 	assert_string_equal(m.alert_id, "0123456789abcdef0123456789abcdef");
 	assert_string_equal(m.device_id, "ASSET-7");
-	assert_int_equal(m.len, strlen(m.body));
-	assert_body_verifies(&k, "alert", &m, payload);
 	wire_msg_done(&m);
 	wire_msg_done(&m); /* twice: harmless */
 	/* the same envelope is not a heartbeat */
@@ -293,17 +307,12 @@ static void test_wire_alert(void **state)
 static void test_wire_heartbeat(void **state)
 {
 	static const char payload[] = "{\"device_id\":\"ASSET-7\",\"audit_seq\":9,\"lists\":[]}";
-	struct kp k;
 	struct wire_msg m = { 0 };
-	char why[256] = "";
 	(void)state;
 
-	crypto_sign_keypair(k.pk, k.sk);
-	char *env = envelope(&k, WIRE_HEARTBEAT_FORMAT, payload, strlen(payload));
-	assert_int_equal(wire_from_envelope(WIRE_HEARTBEAT, env, strlen(env), &m, why,
-					    sizeof(why)), 0);
+	char *env = convert(WIRE_HEARTBEAT_FORMAT, WIRE_HEARTBEAT, payload, &m);
 	assert_string_equal(m.alert_id, "");
-	assert_body_verifies(&k, "heartbeat", &m, payload);
+	assert_string_equal(m.device_id, "ASSET-7");
 	wire_msg_done(&m);
 	free(env);
 }
