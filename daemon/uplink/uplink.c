@@ -51,7 +51,8 @@ enum verdict {
 	V_REFUSED,   /* the receiver refuses this very file */
 };
 
-static enum verdict classify(long status)
+/* code: the receiver's "error" (docs/receiver-api.md), "" when none. */
+static enum verdict classify(long status, const char *code)
 {
 	if (status >= 200 && status < 300)
 		return V_DELIVERED;
@@ -71,6 +72,10 @@ static enum verdict classify(long status)
 	case 415:
 	case 421:
 		return V_RETRY;
+	case 403:
+		/* Not enrolled (yet): the response team can enroll the device
+		 * at any time, and the receiver asks to try again later. */
+		return strcmp(code, "unknown_device") == 0 ? V_RETRY : V_REFUSED;
 	default:
 		return V_REFUSED;
 	}
@@ -340,7 +345,7 @@ static enum uplink_state deliver(struct uplink *u, const struct spool_entry *e,
 			  e->name, strerror(-r));
 		goto out;
 	}
-	r = wire_from_envelope(WIRE_ALERT, a.text, a.len, &a.m, a.why, sizeof(a.why));
+	r = wire_check(WIRE_ALERT, a.text, a.len, &a.m, a.why, sizeof(a.why));
 	if (r == -EBADMSG) {
 		st = refuse(u, e, NULL, 0, "bad_envelope", a.why, ret_delay);
 		goto out;
@@ -358,7 +363,7 @@ static enum uplink_state deliver(struct uplink *u, const struct spool_entry *e,
 		st = fail(u, 0, ret_delay, id, "alert %s not delivered: %s", id, a.why);
 		goto out;
 	}
-	switch (classify(a.res->status)) {
+	switch (classify(a.res->status, a.code)) {
 	case V_DELIVERED:
 		st = delivered(u, e, &a.m, a.res, ret_delay);
 		break;
@@ -418,13 +423,13 @@ static enum uplink_state heartbeat(struct uplink *u, uint64_t *ret_delay)
 		goto out;
 	u->hb_known = true;
 	u->hb_st = a.st;
-	r = wire_from_envelope(WIRE_HEARTBEAT, a.text, a.len, &a.m, a.why, sizeof(a.why));
+	r = wire_check(WIRE_HEARTBEAT, a.text, a.len, &a.m, a.why, sizeof(a.why));
 	if (r < 0) {
 		ulog_error("%s/%s is not a heartbeat the uplink can send: %s", spool_path(u->spool),
 			   SPOOL_HEARTBEAT_NAME, r == -EBADMSG ? a.why : strerror(-r));
 		goto out;
 	}
-	if (attempt_post(u, &a, "/v1/heartbeats") < 0 || classify(a.res->status) == V_RETRY) {
+	if (attempt_post(u, &a, "/v1/heartbeats") < 0 || classify(a.res->status, a.code) == V_RETRY) {
 		u->hb_known = false; /* not sent: this one again after the back-off */
 		if (a.res && a.res->status)
 			snprintf(a.why, sizeof(a.why), "the receiver answered HTTP %ld (%s)",
@@ -435,7 +440,7 @@ static enum uplink_state heartbeat(struct uplink *u, uint64_t *ret_delay)
 	}
 	worked(u);
 	/* 409: the receiver has one as new (a restart sent it again). */
-	bool delivered = classify(a.res->status) == V_DELIVERED;
+	bool delivered = classify(a.res->status, a.code) == V_DELIVERED;
 	bool ok = delivered || a.res->status == 409;
 	if (delivered)
 		u->stats.heartbeats++;

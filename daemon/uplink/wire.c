@@ -1,4 +1,4 @@
-/* wire.c - spool envelope to request body; see wire.h. */
+/* wire.c - the checks on a spool file before it is sent; see wire.h. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -55,13 +55,13 @@ static bool copy_id(const char *v, char out[WIRE_ID_MAX])
 	return true;
 }
 
-int wire_from_envelope(enum wire_kind kind, const char *text, size_t len,
-		       struct wire_msg *ret, char *why, size_t whylen)
+int wire_check(enum wire_kind kind, const char *text, size_t len, struct wire_msg *ret,
+	       char *why, size_t whylen)
 {
 	const char *want = kind == WIRE_ALERT ? WIRE_ALERT_FORMAT : WIRE_HEARTBEAT_FORMAT;
-	const char *key = kind == WIRE_ALERT ? "alert" : "heartbeat";
-	struct wire_msg m = { 0 };
-	json_object *env, *sig_obj, *dev_obj = NULL;
+	const char *what = kind == WIRE_ALERT ? "alert" : "heartbeat";
+	struct wire_msg m = { .body = text, .len = len };
+	json_object *env;
 	const char *format, *payload64;
 	char *payload = NULL;
 	size_t plen = 0;
@@ -79,8 +79,7 @@ int wire_from_envelope(enum wire_kind kind, const char *text, size_t len,
 		goto out;
 	}
 	payload64 = get_string(env, "payload");
-	if (!payload64 || !json_object_object_get_ex(env, "sig", &sig_obj) ||
-	    !json_object_is_type(sig_obj, json_type_string)) {
+	if (!payload64 || !get_string(env, "sig")) {
 		snprintf(why, whylen, "the envelope has no 'payload' or 'sig' string");
 		goto out;
 	}
@@ -96,48 +95,23 @@ int wire_from_envelope(enum wire_kind kind, const char *text, size_t len,
 		goto out;
 	}
 	m.record = parse_whole(payload, plen);
-	/* json-c reads past whitespace after a value; the receiver checks
-	 * the signature over the object up to its closing brace. */
-	if (!m.record || !json_object_is_type(m.record, json_type_object) ||
-	    payload[plen - 1] != '}') {
+	if (!m.record || !json_object_is_type(m.record, json_type_object)) {
 		snprintf(why, whylen, "'payload' is not exactly one JSON object");
 		goto out;
 	}
 	if (!copy_id(get_string(m.record, "device_id"), m.device_id)) {
-		snprintf(why, whylen, "the %s has no valid 'device_id'", key);
+		snprintf(why, whylen, "the %s has no valid 'device_id'", what);
 		goto out;
 	}
 	if (kind == WIRE_ALERT && !copy_id(get_string(m.record, "alert_id"), m.alert_id)) {
 		snprintf(why, whylen, "the alert has no valid 'alert_id'");
 		goto out;
 	}
-	/* {"<key>":<payload>,"sig":<sig>,"device_id":<id>}; the two strings
-	 * are re-encoded by json-c, the payload is copied as signed. */
-	dev_obj = json_object_new_string(m.device_id);
-	const int plain = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
-	const char *sig_json = json_object_to_json_string_ext(sig_obj, plain);
-	const char *dev_json = dev_obj ? json_object_to_json_string_ext(dev_obj, plain) : NULL;
-	if (!sig_json || !dev_json) {
-		r = -ENOMEM;
-		goto out;
-	}
-	size_t need = strlen(key) + plen + strlen(sig_json) + strlen(dev_json) + 32;
-	m.body = malloc(need);
-	if (!m.body) {
-		r = -ENOMEM;
-		goto out;
-	}
-	int k1 = snprintf(m.body, need, "{\"%s\":", key);
-	memcpy(m.body + k1, payload, plen);
-	int k2 = snprintf(m.body + k1 + plen, need - (size_t)k1 - plen,
-			  ",\"sig\":%s,\"device_id\":%s}", sig_json, dev_json);
-	m.len = (size_t)k1 + plen + (size_t)k2;
 	*ret = m;
 	memset(&m, 0, sizeof(m));
 	r = 0;
 out:
 	wire_msg_done(&m);
-	json_object_put(dev_obj);
 	json_object_put(env);
 	free(payload);
 	return r;
@@ -147,7 +121,6 @@ void wire_msg_done(struct wire_msg *m)
 {
 	if (!m)
 		return;
-	free(m->body);
 	json_object_put(m->record);
 	memset(m, 0, sizeof(*m));
 }

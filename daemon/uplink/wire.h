@@ -1,18 +1,17 @@
-/* wire.h - from a spool file to a request body.  The scanner writes each
- * alert (and its heartbeat) as a signed envelope, docs/alert-format.md:
+/* wire.h - what the uplink checks in a spool file before it sends it.  The
+ * scanner writes each alert (and its heartbeat) as a signed envelope,
+ * docs/alert-format.md:
  *
  *   {"format":"hashwatch-alert/1","payload":"<base64 of the record JSON>",
  *    "sig":"<base64 Ed25519 over those bytes>","device_pub":"<base64>"}
  *
- * and the receiver takes, docs/receiver-api.md:
- *
- *   {"alert":<the record JSON, byte for byte>,"sig":"...","device_id":"..."}
- *
- * The conversion copies the signed bytes unchanged between the two, so the
- * signature made by the scanner is the one the receiver checks: the uplink,
- * which holds no key, can repackage an alert but can neither make nor alter
- * one.  It checks only what it needs (the shape, that the payload is one
- * JSON object, the ids); the receiver checks the rest.
+ * and the receiver takes exactly that as the request body
+ * (docs/receiver-api.md).  The uplink sends the file's bytes unchanged: it
+ * holds no key and can neither make nor alter an alert.  It looks inside
+ * only to learn the ids it logs and records, and to set aside at once a
+ * file that can never be delivered (not an envelope of the expected
+ * format, a payload that is not one JSON object, ids missing); everything
+ * else, the signature first, is the receiver's to check.
  */
 #ifndef HW_UPLINK_WIRE_H
 #define HW_UPLINK_WIRE_H
@@ -28,21 +27,22 @@
 enum wire_kind { WIRE_ALERT, WIRE_HEARTBEAT };
 
 struct wire_msg {
-	char *body;              /* the request body (owned, NUL-terminated) */
+	const char *body;           /* the request body: the file's bytes
+				     * (borrowed from the caller's text) */
 	size_t len;
 	char alert_id[WIRE_ID_MAX]; /* alerts: "alert_id"; heartbeats: "" */
 	char device_id[WIRE_ID_MAX];
-	json_object *record;     /* the payload, parsed (owned) */
+	json_object *record;        /* the payload, parsed (owned) */
 };
 
-/* Turn the envelope text[0..len) of the given kind into a request body.
- * Returns 0 and fills *ret (wire_msg_done() it); -EBADMSG with a reason
- * in why (the file will never be deliverable: malformed, wrong format,
- * ids missing or not printable); -ENOMEM. */
-int wire_from_envelope(enum wire_kind kind, const char *text, size_t len,
-		       struct wire_msg *ret, char *why, size_t whylen);
+/* Check the envelope text[0..len) of the given kind; text must outlive
+ * *ret.  Returns 0 and fills *ret (wire_msg_done() it); -EBADMSG with a
+ * reason in why (the file will never be deliverable: malformed, another
+ * format, ids missing or not printable); -ENOMEM. */
+int wire_check(enum wire_kind kind, const char *text, size_t len, struct wire_msg *ret,
+	       char *why, size_t whylen);
 
-/* Free what wire_from_envelope made; a zeroed message is fine. */
+/* Free what wire_check made; a zeroed message is fine. */
 void wire_msg_done(struct wire_msg *m);
 
 #endif

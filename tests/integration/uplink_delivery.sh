@@ -3,9 +3,10 @@
 # 127.0.0.1: configuration errors name the key; alerts are delivered oldest
 # first and deleted after the 2xx; the heartbeat is sent once per version;
 # the scanner's temp files are left alone; the daemon picks up new files
-# through inotify; an alert the receiver refuses (unknown device) and a
-# damaged spool file go to spool/rejected/ with the reason, never deleted;
-# every delivery is in the uplink's audit log.
+# through inotify; the alert of a device not enrolled yet waits in the
+# spool until it is; an alert the receiver refuses (signed with another
+# key) and a damaged spool file go to spool/rejected/ with the reason,
+# never deleted; every delivery is in the uplink's audit log.
 . "$(dirname "$0")/uplink.lib"
 
 mk_certs
@@ -81,29 +82,44 @@ wait_for 10 'jq -e -s "[.[] | select(.type == \"heartbeat\" and .fields.reported
 check_exactly_once
 ok "the daemon delivered alerts that arrived while it ran, and the new heartbeat"
 
-# 5. Refusals: an alert from a device the receiver does not know, and a
+# 5. A laptop the receiver does not know yet: the receiver asks to try
+# later, so the alert stays in the spool until the device is enrolled.
+mk_device dev2
+mk_alerts 1 ASSET-0043 dev2
+newcomer=$(cat "$T/ids.ASSET-0043.dev2")
+wait_for 10 'grep -q "unknown_device" "$T/uplink.log"' || fail "no attempt for the unenrolled device"
+sleep 1
+[ -f "$SPOOL/$newcomer.json" ] || fail "the alert of an unenrolled device left the spool"
+srv_enroll ASSET-0043 "$T/dev2.pub"
+wait_for 15 '[ "$(spooled)" -eq 0 ]' || fail "the alert was not delivered after the device was enrolled"
+srv_stored | grep -q "$newcomer" || fail "the receiver does not hold the newly enrolled device's alert"
+ok "an unenrolled device's alert waited in the spool and went out once the device was enrolled"
+
+# 6. Refusals: an alert signed with a key that is not the device's, and a
 # damaged file.  Both are kept in spool/rejected/ with the reason.
-mk_alerts 1 ASSET-9999
-stranger=$(cat "$T/ids.ASSET-9999")
+mk_device rogue
+mk_alerts 1 "$DEVICE" rogue
+forged=$(cat "$T/ids.$DEVICE.rogue")
 printf '{"format":"hashwatch-alert/1","payload":"%s"' "$(new_id)" >"$SPOOL/damaged.json"
 wait_for 10 '[ "$(spooled)" -eq 0 ]' || fail "refused files were not moved out of the spool"
-[ -f "$SPOOL/rejected/$stranger.json" ] || fail "the refused alert is not in spool/rejected/"
-jq -e '.http_status == 403 and .error == "unknown_device" and .alert_id == "'"$stranger"'"' \
-	"$SPOOL/rejected/$stranger.json.reason" >/dev/null || fail "reason: $(cat "$SPOOL/rejected/$stranger.json.reason")"
+[ -f "$SPOOL/rejected/$forged.json" ] || fail "the refused alert is not in spool/rejected/"
+jq -e '.http_status == 403 and .error == "bad_signature" and .alert_id == "'"$forged"'"' \
+	"$SPOOL/rejected/$forged.json.reason" >/dev/null || fail "reason: $(cat "$SPOOL/rejected/$forged.json.reason")"
 [ -f "$SPOOL/rejected/damaged.json" ] || fail "the damaged file is not in spool/rejected/"
 jq -e '.http_status == 0 and .error == "bad_envelope"' "$SPOOL/rejected/damaged.json.reason" >/dev/null ||
 	fail "reason: $(cat "$SPOOL/rejected/damaged.json.reason")"
-grep -q "ALERT $stranger NOT DELIVERED" "$T/uplink.log" || fail "the refusal was not logged loudly"
+grep -q "ALERT $forged NOT DELIVERED" "$T/uplink.log" || fail "the refusal was not logged loudly"
 jq -e -s '[.[] | select(.type == "alert_rejected")] | length == 2' "$AUD" >/dev/null ||
 	fail "the refusals are not in the audit log"
-srv_stored | grep -q "$stranger" && fail "the receiver stored an alert of an unknown device"
+srv_stored | grep -q "$forged" && fail "the receiver stored a forged alert"
 ok "refused alert and damaged file kept in spool/rejected/ with the reason"
 
-# 6. Moving a rejected alert back sends it again (here: refused again, and
+# 7. Moving a rejected alert back sends it again (here: refused again, and
 # kept under a second name; nothing in rejected/ is replaced).
-mv "$SPOOL/rejected/$stranger.json" "$SPOOL/"
-wait_for 10 '[ -f "$SPOOL/rejected/$stranger.json.1" ]' || fail "a moved-back alert was not tried again"
-[ -f "$SPOOL/rejected/$stranger.json.reason" ] || fail "the first reason was replaced"
+mv "$SPOOL/rejected/$forged.json" "$SPOOL/"
+wait_for 10 '[ -f "$SPOOL/rejected/$forged.json.1" ]' || fail "a moved-back alert was not tried again"
+[ -f "$SPOOL/rejected/$forged.json.reason" ] || fail "the first reason was replaced"
+ok "a refused alert moved back is tried again; nothing in rejected/ replaced"
 uplink_stop
 jq -e -s '.[-1].type == "uplink_stop"' "$AUD" >/dev/null || fail "no stop record after SIGTERM"
 if [ -x "$PWD/$BUILD/hashwatch" ] && "$PWD/$BUILD/hashwatch" audit verify --help >/dev/null 2>&1; then

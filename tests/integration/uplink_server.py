@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """uplink_server.py - a small HTTPS receiver for the uplink tests, speaking
 the device API of hashwatch-receiver (docs/receiver-api.md): POST
-/v1/alerts and /v1/heartbeats with {"alert"|"heartbeat": {...}, "sig",
-"device_id"}, 201 "stored" / 200 "duplicate" by alert id.
+/v1/alerts and /v1/heartbeats with the scanner's envelope {"format",
+"payload", "sig", "device_pub"} as the body; 201 "stored" / 200
+"duplicate" by alert id, 409 "conflict" for an id with other content;
+403 "unknown_device" for a device not in the enrolment file, 403
+"bad_signature" when device_pub is not the enrolled key; 409
+"stale_heartbeat" for a heartbeat not newer than the last.
 
 It stands in for the real receiver where a test needs answers the real one
-cannot be made to give on demand (503 or 429 with Retry-After), and while build/hashwatch-receiver is not built.  It does
-not check signatures (the real receiver's own tests do).  Every request is
-logged as one JSON line: time, path, alert id, status, client port (one
-port = one TLS connection), so that tests count deliveries server-side.
+cannot be made to give on demand (503 or 429 with Retry-After), and while
+build/hashwatch-receiver is not built.  It does not verify signatures (the
+real receiver's own tests do).  Every request is logged as one JSON line:
+time, path, alert id, status, client port (one port = one TLS
+connection), so that tests count deliveries server-side.
 """
 import argparse
+import base64
 import json
 import os
 import socket
@@ -35,12 +41,12 @@ def main():
     ap.add_argument("--fail-status", type=int, default=503)
     ap.add_argument("--retry-after", default=None,
                     help="Retry-After value sent with the failures ('http-date+N' for a date N s ahead)")
-    ap.add_argument("--enrolled", default=None,
-                    help="the one enrolled device id; others get 403 unknown_device")
+    ap.add_argument("--enrolled", required=True,
+                    help="file of 'DEVICE_ID PUBKEY_BASE64' lines, read at each request")
     a = ap.parse_args()
 
     lock = threading.Lock()
-    state = {"requests": 0, "stored": set()}
+    state = {"requests": 0, "stored": {}, "hb_time": {}}
     log = open(a.log, "a", buffering=1)
 
     class Handler(BaseHTTPRequestHandler):
@@ -65,6 +71,48 @@ def main():
             self.end_headers()
             self.wfile.write(body)
 
+        def check(self, kind, raw):
+            """(status, answer, alert_id) for one body."""
+            try:
+                env = json.loads(raw)
+                if not isinstance(env, dict):
+                    return 400, {"error": "bad_schema", "detail": "not an object"}, None
+                if env.get("format") != "hashwatch-%s/1" % kind:
+                    return 400, {"error": "bad_format", "detail": "wrong format"}, None
+                if not set(env) <= {"format", "payload", "sig", "device_pub"} or \
+                        not isinstance(env.get("sig"), str):
+                    return 400, {"error": "bad_schema", "detail": "envelope fields"}, None
+                payload = base64.b64decode(env["payload"], validate=True)
+                rec = json.loads(payload)
+            except (ValueError, TypeError, KeyError):
+                return 400, {"error": "bad_json", "detail": "not JSON"}, None
+            if not isinstance(rec, dict) or rec.get("v") != 1 or "device_id" not in rec:
+                return 400, {"error": "bad_schema", "detail": "record fields"}, None
+            aid = rec.get("alert_id") if kind == "alert" else None
+            enrolled = {}
+            with open(a.enrolled) as f:
+                for line in f:
+                    if line.split():
+                        enrolled[line.split()[0]] = line.split()[-1]
+            dev = rec["device_id"]
+            if dev not in enrolled:
+                return 403, {"error": "unknown_device", "detail": "not enrolled"}, aid
+            if env.get("device_pub", enrolled[dev]) != enrolled[dev]:
+                return 403, {"error": "bad_signature", "detail": "not the enrolled key"}, aid
+            with lock:
+                if kind == "heartbeat":
+                    if rec.get("time", "") <= state["hb_time"].get(dev, ""):
+                        return 409, {"error": "stale_heartbeat", "detail": "not newer"}, None
+                    state["hb_time"][dev] = rec["time"]
+                    return 200, {"status": "stored"}, None
+                old = state["stored"].get(aid)
+                if old is not None and old != payload:
+                    return 409, {"error": "conflict", "detail": "other content"}, aid
+                state["stored"][aid] = payload
+            if old is not None:
+                return 200, {"status": "duplicate", "alert_id": aid}, aid
+            return 201, {"status": "stored", "alert_id": aid}, aid
+
         def do_POST(self):
             t = time.time()
             n = int(self.headers.get("Content-Length", "0"))
@@ -73,19 +121,13 @@ def main():
                 return self.reply(413, {"error": "too_large", "detail": "body too large"})
             raw = self.rfile.read(n)
             kind = {"/v1/alerts": "alert", "/v1/heartbeats": "heartbeat"}.get(self.path)
-            rec, status, answer, extra = None, 0, None, []
-            try:
-                env = json.loads(raw)
-                rec = env.get(kind) if kind else None
-            except ValueError:
-                env = None
+            extra, aid = [], None
             with lock:
                 state["requests"] += 1
                 first = state["requests"] <= a.fail_first
-            aid = rec.get("alert_id") if isinstance(rec, dict) else None
             if kind is None:
                 status, answer = 404, {"error": "not_found", "detail": "no such endpoint"}
-            elif not (self.headers.get("Content-Type", "").startswith("application/json")):
+            elif not self.headers.get("Content-Type", "").startswith("application/json"):
                 status, answer = 415, {"error": "content_type", "detail": "send JSON"}
             elif first:
                 status, answer = a.fail_status, {"error": "busy", "detail": "try later"}
@@ -95,21 +137,12 @@ def main():
                         ra = time.strftime("%a, %d %b %Y %H:%M:%S GMT",
                                            time.gmtime(time.time() + int(ra[10:])))
                     extra.append(("Retry-After", ra))
-            elif not isinstance(env, dict) or not isinstance(rec, dict) or \
-                    set(env) != {kind, "sig", "device_id"} or \
-                    rec.get("device_id") != env.get("device_id"):
-                status, answer = 400, {"error": "bad_schema", "detail": "not a device envelope"}
-            elif a.enrolled and env["device_id"] != a.enrolled:
-                status, answer = 403, {"error": "unknown_device",
-                                       "detail": "this device is not enrolled on the receiver"}
-            elif kind == "heartbeat":
-                status, answer = 200, {"status": "stored"}
+                try:
+                    aid = json.loads(base64.b64decode(json.loads(raw)["payload"])).get("alert_id")
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    pass
             else:
-                with lock:
-                    dup = aid in state["stored"]
-                    state["stored"].add(aid)
-                status = 200 if dup else 201
-                answer = {"status": "duplicate" if dup else "stored", "alert_id": aid}
+                status, answer, aid = self.check(kind, raw)
             log.write(json.dumps({"t": t, "path": self.path, "alert_id": aid, "status": status,
                                   "port": self.client_address[1]}) + "\n")
             self.reply(status, answer, extra)

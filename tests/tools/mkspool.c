@@ -2,8 +2,8 @@
  * spool folder exactly as the scanner does (the envelope of
  * docs/alert-format.md, written to a temp file, fsync'ed and renamed into
  * place), so that the uplink tests can fill a spool with hundreds of
- * alerts in a fraction of a second.  The alert fields are those the
- * receiver's schema requires.
+ * alerts in a fraction of a second.  The payloads have the scanner's
+ * fields, which the receiver's schema checks.
  *
  *   mkspool key FILE                     new device key (if FILE is missing);
  *                                        prints the base64 public key
@@ -22,6 +22,8 @@
 #include "fileio.h"
 
 #define AUDIT_HEAD "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+#define FILE_SHA256 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define DIGEST "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 struct key {
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -113,31 +115,38 @@ static void utc(char out[32])
 	snprintf(out, 32, "%.19s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
+/* An alert payload with the scanner's fields (docs/alert-format.md). */
 static json_object *alert(const char *id, const char *device)
 {
-	static const char sha[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-	json_object *a = json_object_new_object();
+	json_object *a = json_object_new_object(), *signals = json_object_new_array();
 	char now[32];
 
 	utc(now);
+	json_object_array_add(signals, json_object_new_string("pdq"));
+	json_object_array_add(signals, json_object_new_string("sha256"));
 #define S(k, v) json_object_object_add(a, k, json_object_new_string(v))
 #define I(k, v) json_object_object_add(a, k, json_object_new_int64(v))
+	I("v", 1);
 	S("alert_id", id);
 	S("detected_at", now);
 	S("device_id", device);
 	S("scanner_version", "0.1.0");
-	S("config_digest", "00112233445566778899aabbccddeeff");
+	S("config_digest", DIGEST);
 	S("list_id", "district-demo");
 	I("list_version", 7);
+	S("list_digest", DIGEST);
 	S("entry_id", "E-000042");
 	S("entry_source", "take-it-down");
-	S("category", "csam");
+	S("entry_category", "csam");
 	S("model", "pdq");
 	I("distance", 12);
 	I("quality", 87);
+	I("dihedral_variant", 0);
 	json_object_object_add(a, "confirmed", json_object_new_boolean(1));
+	json_object_object_add(a, "signals", signals);
+	I("threshold", 1);
 	I("match_count", 1);
-	S("file_sha256", sha);
+	S("file_sha256", FILE_SHA256);
 	I("audit_seq", 41);
 	S("audit_head", AUDIT_HEAD);
 #undef S
@@ -154,8 +163,9 @@ static json_object *heartbeat(const char *device, long long seq)
 	utc(now);
 	json_object_object_add(l, "id", json_object_new_string("district-demo"));
 	json_object_object_add(l, "version", json_object_new_int64(7));
-	json_object_object_add(l, "digest", json_object_new_string("00112233445566778899aabbccddeeff"));
+	json_object_object_add(l, "digest", json_object_new_string(DIGEST));
 	json_object_array_add(lists, l);
+	json_object_object_add(h, "v", json_object_new_int64(1));
 	json_object_object_add(h, "device_id", json_object_new_string(device));
 	json_object_object_add(h, "time", json_object_new_string(now));
 	json_object_object_add(h, "scanner_version", json_object_new_string("0.1.0"));
