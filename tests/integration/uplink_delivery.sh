@@ -76,9 +76,11 @@ ok "--once delivered 5 alerts and the heartbeat; temp file and heartbeat.json ke
 [ "$(jq -c '[.delivered, .remaining]' "$T/out")" = "[0,0]" ] || fail "idle --once reported $(cat "$T/out")"
 
 # 4. The daemon: new files arrive through inotify (no polling), a new
-# heartbeat version is sent once.
-uplink_start
-wait_for 10 'grep -q "delivering from" "$T/uplink.log"' || fail "the daemon did not start"
+# heartbeat version is sent once; it tells systemd READY=1, keeps STATUS=
+# up to date and feeds the watchdog.
+notify_listen
+NOTIFY=1 uplink_start
+wait_for 10 'grep -q "^READY=1" "$T/notify.log"' || fail "no READY=1: $(cat "$T/notify.log")"
 mk_alerts 3
 mk_heartbeat 42
 wait_for 10 '[ "$(spooled)" -eq 0 ]' || fail "the daemon did not deliver new alerts ($(spooled) left)"
@@ -86,6 +88,11 @@ wait_for 10 'jq -e -s "[.[] | select(.type == \"heartbeat\" and .fields.reported
 	fail "the daemon did not send the new heartbeat"
 check_exactly_once
 ok "the daemon delivered alerts that arrived while it ran, and the new heartbeat"
+wait_for 10 'grep -q "STATUS=0 alert(s) in the spool; 3 delivered" "$T/notify.log"' ||
+	fail "STATUS does not show the deliveries: $(grep STATUS "$T/notify.log" | tail -1)"
+wait_for 5 '[ "$(grep -c "^WATCHDOG=1" "$T/notify.log")" -ge 2 ]' ||
+	fail "the watchdog was not fed: $(cat "$T/notify.log")"
+ok "READY=1, STATUS ($(grep STATUS "$T/notify.log" | tail -1 | cut -c1-80)...), WATCHDOG=1 sent"
 
 # 5. A laptop the receiver does not know yet: the receiver asks to try
 # later, so the alert stays in the spool until the device is enrolled.
