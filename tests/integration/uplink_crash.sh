@@ -8,7 +8,7 @@
 . "$(dirname "$0")/uplink.lib"
 
 ROUNDS=20
-PER_ROUND=15
+PER_ROUND=10
 mk_certs
 mk_device
 srv_start

@@ -36,17 +36,17 @@ def main():
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
     ap.add_argument("--log", required=True)
-    ap.add_argument("--fail-first", type=int, default=0,
-                    help="answer the first N requests with --fail-status")
-    ap.add_argument("--fail-status", type=int, default=503)
-    ap.add_argument("--retry-after", default=None,
-                    help="Retry-After value sent with the failures ('http-date+N' for a date N s ahead)")
+    ap.add_argument("--plan", default="",
+                    help="answers for the first requests, comma-separated: 'ok' (the normal"
+                         " answer), 'STATUS' or 'STATUS/RETRY-AFTER' ('http-date+N': a date"
+                         " N s ahead); later requests get the normal answer")
     ap.add_argument("--enrolled", required=True,
                     help="file of 'DEVICE_ID PUBKEY_BASE64' lines, read at each request")
     a = ap.parse_args()
 
     lock = threading.Lock()
     state = {"requests": 0, "stored": {}, "hb_time": {}}
+    plan = [p for p in a.plan.split(",") if p]
     log = open(a.log, "a", buffering=1)
 
     class Handler(BaseHTTPRequestHandler):
@@ -123,16 +123,16 @@ def main():
             kind = {"/v1/alerts": "alert", "/v1/heartbeats": "heartbeat"}.get(self.path)
             extra, aid = [], None
             with lock:
+                step = plan[state["requests"]] if state["requests"] < len(plan) else "ok"
                 state["requests"] += 1
-                first = state["requests"] <= a.fail_first
             if kind is None:
                 status, answer = 404, {"error": "not_found", "detail": "no such endpoint"}
             elif not self.headers.get("Content-Type", "").startswith("application/json"):
                 status, answer = 415, {"error": "content_type", "detail": "send JSON"}
-            elif first:
-                status, answer = a.fail_status, {"error": "busy", "detail": "try later"}
-                if a.retry_after:
-                    ra = a.retry_after
+            elif step != "ok":
+                status, _, ra = step.partition("/")
+                status, answer = int(status), {"error": "busy", "detail": "try later"}
+                if ra:
                     if ra.startswith("http-date+"):
                         ra = time.strftime("%a, %d %b %Y %H:%M:%S GMT",
                                            time.gmtime(time.time() + int(ra[10:])))
