@@ -62,11 +62,6 @@ jq -r 'select(.type == "alert_delivered") | .fields.alert_id' "$AUD" >"$T/order"
 cmp -s "$T/order" "$T/by_age" || fail "not delivered oldest first: $(tr '\n' ' ' <"$T/order")"
 jq -e -s '[.[] | select(.type == "heartbeat" and .fields.ok == true and .fields.reported_seq == 41)] | length == 1' \
 	"$AUD" >/dev/null || fail "no heartbeat record with reported_seq 41 in the audit log"
-if [ "$SRV_KIND" = standin ]; then
-	conns=$(jq -r .port "$T/requests.log" | sort -u | wc -l)
-	[ "$conns" -eq 1 ] || fail "6 requests used $conns TLS connections; one is reused for all"
-	ok "one TLS connection carried the 6 requests of the run"
-fi
 ok "--once delivered 5 alerts and the heartbeat; temp file and heartbeat.json kept"
 
 # 3. A second --once has nothing to do, and the same heartbeat is sent
@@ -138,4 +133,3 @@ if [ -x "$PWD/$BUILD/hashwatch" ] && "$PWD/$BUILD/hashwatch" audit verify --help
 	"$PWD/$BUILD/hashwatch" audit verify "$AUD" >"$T/verify" 2>&1 || fail "audit verify: $(cat "$T/verify")"
 	ok "the uplink's audit log verifies"
 fi
-ok "delivery test passed against the $SRV_KIND receiver"

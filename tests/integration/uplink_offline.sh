@@ -39,4 +39,4 @@ n=$(jq -r 'select(.type == "alert_delivered") | .fields.alert_id' "$USTATE/uplin
 [ "$n" -eq 200 ] || fail "the audit log records $n delivered alerts, expected 200"
 jq -e -s '[.[] | select(.type == "error")] | length >= 1' "$USTATE/uplink-audit.log" >/dev/null ||
 	fail "the run of failures is not in the audit log"
-ok "receiver back: 200 alerts stored exactly once by the $SRV_KIND receiver in $ms ms (incl. back-off wait)"
+ok "receiver back: 200 alerts stored exactly once by the receiver in $ms ms (incl. back-off wait)"

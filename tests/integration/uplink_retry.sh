@@ -57,3 +57,6 @@ ok "500 three times: back-off $(tr '\n' ' ' <"$T/gaps")s (exponential, jittered)
 uplink_stop
 check_exactly_once
 ok "each alert stored once after its failures"
+conns=$(jq -r .port "$T/requests.log" | sort -u | wc -l)
+[ "$conns" -eq 1 ] || fail "$(wc -l <"$T/requests.log") requests used $conns TLS connections; one is reused"
+ok "one TLS connection carried all $(wc -l <"$T/requests.log") requests, across the waits"

@@ -1,19 +1,15 @@
 #!/usr/bin/env python3
-"""uplink_server.py - a small HTTPS receiver for the uplink tests, speaking
+"""uplink_server.py - a small HTTPS receiver for uplink_retry.sh, speaking
 the device API of hashwatch-receiver (docs/receiver-api.md): POST
 /v1/alerts and /v1/heartbeats with the scanner's envelope {"format",
 "payload", "sig", "device_pub"} as the body; 201 "stored" / 200
-"duplicate" by alert id, 409 "conflict" for an id with other content;
-403 "unknown_device" for a device not in the enrolment file, 403
-"bad_signature" when device_pub is not the enrolled key; 409
-"stale_heartbeat" for a heartbeat not newer than the last.
-
-It stands in for the real receiver where a test needs answers the real one
-cannot be made to give on demand (503 or 429 with Retry-After), and while
-build/hashwatch-receiver is not built.  It does not verify signatures (the
-real receiver's own tests do).  Every request is logged as one JSON line:
-time, path, alert id, status, client port (one port = one TLS
-connection), so that tests count deliveries server-side.
+"duplicate" by alert id.  It answers the first requests from a plan
+(--plan "503/2,ok,429/http-date+3,..."), which the real receiver cannot
+be made to do on demand (503 or 429 with Retry-After); the other uplink
+tests use the real receiver.  It checks neither enrolment nor signatures.
+Every request is logged as one JSON line: time, path, alert id, status,
+client port (one port = one TLS connection), so that tests count
+deliveries server-side.
 """
 import argparse
 import base64
@@ -40,12 +36,10 @@ def main():
                     help="answers for the first requests, comma-separated: 'ok' (the normal"
                          " answer), 'STATUS' or 'STATUS/RETRY-AFTER' ('http-date+N': a date"
                          " N s ahead); later requests get the normal answer")
-    ap.add_argument("--enrolled", required=True,
-                    help="file of 'DEVICE_ID PUBKEY_BASE64' lines, read at each request")
     a = ap.parse_args()
 
     lock = threading.Lock()
-    state = {"requests": 0, "stored": {}, "hb_time": {}}
+    state = {"requests": 0, "stored": set()}
     plan = [p for p in a.plan.split(",") if p]
     log = open(a.log, "a", buffering=1)
 
@@ -75,41 +69,19 @@ def main():
             """(status, answer, alert_id) for one body."""
             try:
                 env = json.loads(raw)
-                if not isinstance(env, dict):
-                    return 400, {"error": "bad_schema", "detail": "not an object"}, None
-                if env.get("format") != "hashwatch-%s/1" % kind:
+                if not isinstance(env, dict) or env.get("format") != "hashwatch-%s/1" % kind:
                     return 400, {"error": "bad_format", "detail": "wrong format"}, None
-                if not set(env) <= {"format", "payload", "sig", "device_pub"} or \
-                        not isinstance(env.get("sig"), str):
-                    return 400, {"error": "bad_schema", "detail": "envelope fields"}, None
                 payload = base64.b64decode(env["payload"], validate=True)
                 rec = json.loads(payload)
             except (ValueError, TypeError, KeyError):
                 return 400, {"error": "bad_json", "detail": "not JSON"}, None
-            if not isinstance(rec, dict) or rec.get("v") != 1 or "device_id" not in rec:
-                return 400, {"error": "bad_schema", "detail": "record fields"}, None
-            aid = rec.get("alert_id") if kind == "alert" else None
-            enrolled = {}
-            with open(a.enrolled) as f:
-                for line in f:
-                    if line.split():
-                        enrolled[line.split()[0]] = line.split()[-1]
-            dev = rec["device_id"]
-            if dev not in enrolled:
-                return 403, {"error": "unknown_device", "detail": "not enrolled"}, aid
-            if env.get("device_pub", enrolled[dev]) != enrolled[dev]:
-                return 403, {"error": "bad_signature", "detail": "not the enrolled key"}, aid
+            if kind == "heartbeat":
+                return 200, {"status": "stored"}, None
+            aid = rec.get("alert_id")
             with lock:
-                if kind == "heartbeat":
-                    if rec.get("time", "") <= state["hb_time"].get(dev, ""):
-                        return 409, {"error": "stale_heartbeat", "detail": "not newer"}, None
-                    state["hb_time"][dev] = rec["time"]
-                    return 200, {"status": "stored"}, None
-                old = state["stored"].get(aid)
-                if old is not None and old != payload:
-                    return 409, {"error": "conflict", "detail": "other content"}, aid
-                state["stored"][aid] = payload
-            if old is not None:
+                dup = aid in state["stored"]
+                state["stored"].add(aid)
+            if dup:
                 return 200, {"status": "duplicate", "alert_id": aid}, aid
             return 201, {"status": "stored", "alert_id": aid}, aid
 

@@ -34,6 +34,6 @@ write_conf "pin = $(pin_of "$T/server.pem")"
 "$UPL" --config "$T/uplink.conf" --once --json >"$T/out" 2>>"$T/uplink.log" || fail "right pin: $(cat "$T/out")"
 [ "$(jq .delivered "$T/out")" -eq 3 ] || fail "right pin: $(cat "$T/out")"
 check_exactly_once
-ok "right pin (and CA): 3 alerts delivered to the $SRV_KIND receiver"
+ok "right pin (and CA): 3 alerts delivered to the receiver"
 grep -q "certificate was not accepted" "$USTATE/uplink-audit.log" || fail "the TLS failures are not in the audit log"
 ok "the TLS failures are in the uplink's audit log"
