@@ -82,7 +82,10 @@ wait_for 10 '[ "$(spooled)" -eq 0 ]' || fail "the daemon did not deliver new ale
 wait_for 10 'jq -e -s "[.[] | select(.type == \"heartbeat\" and .fields.reported_seq == 42)] | length == 1" "$AUD" >/dev/null' ||
 	fail "the daemon did not send the new heartbeat"
 check_exactly_once
-ok "the daemon delivered alerts that arrived while it ran, and the new heartbeat"
+"$RCV" devices --db "$T/receiver.db" --json | jq -e --arg d "$DEVICE" \
+	'select(.device_id == $d) | .audit_seq == 42 and .lists[0].id == "district-demo"' >/dev/null ||
+	fail "the receiver's fleet view lacks the heartbeat: $("$RCV" devices --db "$T/receiver.db" --json)"
+ok "the daemon delivered alerts that arrived while it ran, and the new heartbeat (fleet view: seq 42)"
 wait_for 10 'grep -q "STATUS=0 alert(s) in the spool; 3 delivered" "$T/notify.log"' ||
 	fail "STATUS does not show the deliveries: $(grep STATUS "$T/notify.log" | tail -1)"
 wait_for 5 '[ "$(grep -c "^WATCHDOG=1" "$T/notify.log")" -ge 2 ]' ||
