@@ -9,6 +9,10 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 PKGLIBDIR ?= $(LIBDIR)/hashwatch
 MANDIR ?= $(PREFIX)/share/man
+# systemd reads units, sysusers.d and tmpfiles.d from /usr/local/lib too.
+UNITDIR ?= /lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var/lib
 DESTDIR ?=
