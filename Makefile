@@ -204,6 +204,22 @@ ifneq ($(RECEIVER_SRC),)
 	$(call INSTALL_MAN,$(RECEIVER_MAN))
 endif
 
+# Debian packages into build/deb/ (packaging/mkdeb.sh; lintian must be
+# clean).  DEB_VERSION defaults to the VERSION file.
+DEB_VERSION ?= $(VERSION)
+DEB_OUT ?= build/deb
+deb:
+	packaging/mkdeb.sh $(DEB_OUT) $(DEB_VERSION)
+
+# The packages installed and run in a real systemd inside a Debian 12
+# root (tests/system/; needs root; the root is cached under
+# /var/cache/hashwatch-test-root).  Builds the packages twice: the second
+# build, one version higher, is the upgrade.
+check-system:
+	$(MAKE) deb
+	REUSE=$(DEB_OUT) packaging/mkdeb.sh build/deb-next $(DEB_VERSION)+test1
+	tests/system/run.sh $(DEB_OUT) build/deb-next
+
 clean:
 	rm -rf build build-san build-fuzz
 

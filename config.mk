@@ -84,4 +84,5 @@ DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev \
 	libsystemd-dev libseccomp-dev libinih-dev libcurl4-openssl-dev \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libcmocka-dev \
 	libopencv-dev libopencv-contrib-dev
-DEB_TEST = libvips-tools python3 openssl curl jq valgrind file
+DEB_TEST = libvips-tools python3 openssl curl jq valgrind file \
+	debhelper dpkg-dev fakeroot lintian debootstrap
