@@ -195,11 +195,10 @@ install-opencv: all
 
 install-receiver: all
 ifneq ($(RECEIVER_SRC),)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/hashwatch-receiver
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/hashwatch
 	install -m 0755 $(BUILD)/hashwatch-receiver $(DESTDIR)$(SBINDIR)/
 	install -m 0644 packaging/sysusers/hashwatch-receiver.conf $(DESTDIR)$(SYSUSERSDIR)/
-	install -m 0640 packaging/hashwatch-receiver.conf \
-		$(DESTDIR)$(SYSCONFDIR)/hashwatch-receiver/hashwatch-receiver.conf
+	install -m 0644 packaging/receiver.conf $(DESTDIR)$(SYSCONFDIR)/hashwatch/receiver.conf
 	$(call INSTALL_UNIT,hashwatch-receiver.service)
 	$(call INSTALL_MAN,$(RECEIVER_MAN))
 endif

@@ -54,7 +54,7 @@ in_root systemctl is-failed hashwatchd >/dev/null && fail "hashwatchd failed wit
 PORT=
 if [ $HAVE_RX = 1 ]; then
 	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	in_root sed -i "s/^listen = .*/listen = 127.0.0.1:$PORT/" /etc/hashwatch-receiver/hashwatch-receiver.conf
+	in_root sed -i "s/^listen = .*/listen = 127.0.0.1:$PORT/" /etc/hashwatch/receiver.conf
 	in_root systemctl restart hashwatch-receiver || fail "hashwatch-receiver did not restart"
 	wait_until 20 "systemctl status hashwatch-receiver | grep -q 'active (running)'" ||
 		fail "hashwatch-receiver is not active (running)"
@@ -79,7 +79,9 @@ conf=/etc/hashwatch/hashwatch.conf
 sed -i -e "s|^watch = .*|watch = /home/*/Pictures|" -e "s|^id = ASSET-0000|id = TEST-0001|" $conf
 ' || fail "setting up the list and the configuration in the root"
 if [ $HAVE_UP = 1 ] && [ $HAVE_RX = 1 ]; then
-	printf '\n[uplink]\nurl = https://localhost:%s\nca_file = /etc/hashwatch-receiver/tls/cert.pem\nretry_min = 1\nretry_max = 2\n' \
+	# The laptop trusts the receiver's self-signed certificate.
+	in_root install -m 0644 /etc/hashwatch/receiver-tls/cert.pem /etc/hashwatch/receiver-ca.pem
+	printf '\n[uplink]\nurl = https://localhost:%s\nca_file = /etc/hashwatch/receiver-ca.pem\nretry_min = 1\nretry_max = 2\n' \
 		"$PORT" >> "$MNT/etc/hashwatch/hashwatch.conf"
 fi
 in_root hashwatchd --check-config >"$T/check" 2>&1 || { cat "$T/check"; fail "hashwatchd --check-config"; }
