@@ -24,14 +24,16 @@ done
 rm -rf "$out/src" "$out"/*.deb "$out"/*.changes "$out"/*.buildinfo
 mkdir -p "$out/src"
 if [ -n "${REUSE:-}" ]; then
+	[ "$(cd "$REUSE" && pwd)" != "$out" ] || { echo "mkdeb: REUSE must be another folder" >&2; exit 2; }
 	cp -a "$REUSE/src/." "$out/src/"
 	rm -rf "$out/src/debian"
-	# Only the programs' version strings change: recompile what uses them.
-	grep -rl --include='*.c' HW_VERSION "$out/src" | xargs -r touch
-else
-	tar -C "$top" --exclude=./.git --exclude='./build*' --exclude=./.ci-cache -cf - . |
-		tar -C "$out/src" -xf -
 fi
+# Copied with their times, so that a reused build recompiles only what
+# changed since.
+tar -C "$top" --exclude=./.git --exclude='./build*' --exclude=./.ci-cache -cf - . |
+	tar -C "$out/src" -xf -
+# The programs' version strings follow VERSION.
+[ -z "${REUSE:-}" ] || grep -rl --include='*.c' HW_VERSION "$out/src" | xargs -r touch
 cp -a "$top/packaging/debian" "$out/src/debian"
 printf '%s\n' "$version" > "$out/src/VERSION"
 {

@@ -129,11 +129,11 @@ install_debs() {
 		cp "$f" "$MNT/tmp/debs/"
 		args+=("/tmp/debs/$(basename "$f")")
 	done
-	in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${args[@]}" \
+	in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold "${args[@]}" \
 		>"$T/apt.log" 2>&1 && return 0
 	# Stale package lists in the cached root: refresh once and retry.
 	grep -q '404' "$T/apt.log" && in_root apt-get update -qq >/dev/null 2>&1 &&
-		in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${args[@]}" \
+		in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold "${args[@]}" \
 		>"$T/apt.log" 2>&1 && return 0
 	tail -30 "$T/apt.log"
 	return 1

@@ -10,12 +10,20 @@
 DEBS=$(cd "${1:?usage: services.sh DEBDIR}" && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 TESTDATA=${HASHWATCH_TESTDATA:-$SRC/../shared/testdata}
-IMAGE=$TESTDATA/pdq/images/bridge-1-original.jpg
-[ -f "$IMAGE" ] || IMAGE=$(ls "$TESTDATA"/pdq/images/*.jpg 2>/dev/null | head -1)
-[ -f "$IMAGE" ] || skip "no test image in $TESTDATA/pdq/images (set HASHWATCH_TESTDATA)"
+IMAGE=$TESTDATA/pdq/images/bridge-mods/aaa-orig.jpg
+[ -f "$IMAGE" ] || skip "no test image $IMAGE (set HASHWATCH_TESTDATA)"
 have_pkg "$DEBS" hashwatch || skip "no hashwatch package in $DEBS ('make deb')"
 
 root_boot
+# The root shares the host's network: the receiver must not take the
+# default port 8443 of this machine, so its configuration is in place
+# before the package (dpkg keeps it: --force-confold).
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+if have_pkg "$DEBS" hashwatch-receiver; then
+	mkdir -p "$MNT/etc/hashwatch"
+	dpkg-deb --fsys-tarfile "$(ls "$DEBS"/hashwatch-receiver_*.deb)" | tar -xOf - ./etc/hashwatch/receiver.conf |
+		sed "s/^listen = .*/listen = 127.0.0.1:$PORT/" > "$MNT/etc/hashwatch/receiver.conf"
+fi
 install_debs "$DEBS" || fail "apt-get install of the packages"
 pass "packages installed: $(ls "$DEBS"/*.deb | grep -vc dbgsym) (with their dependencies from the mirror)"
 
@@ -51,11 +59,7 @@ pass "units enabled and verified in the root"
 in_root systemctl is-failed hashwatchd >/dev/null && fail "hashwatchd failed without lists"
 
 # --- receiver -------------------------------------------------------------------
-PORT=
 if [ $HAVE_RX = 1 ]; then
-	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	in_root sed -i "s/^listen = .*/listen = 127.0.0.1:$PORT/" /etc/hashwatch/receiver.conf
-	in_root systemctl restart hashwatch-receiver || fail "hashwatch-receiver did not restart"
 	wait_until 20 "systemctl status hashwatch-receiver | grep -q 'active (running)'" ||
 		fail "hashwatch-receiver is not active (running)"
 	pass "hashwatch-receiver active (running) on 127.0.0.1:$PORT"
