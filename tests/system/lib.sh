@@ -139,6 +139,36 @@ install_debs() {
 	return 1
 }
 
+# district_setup IMAGE: what district IT does on a laptop (see
+# docs/district-it-guide.md): a list-signing key, a signed list holding
+# IMAGE's SHA-256, the public key in /etc/hashwatch/keys, the list in
+# /var/lib/hashwatch/lists, a student with a watched Pictures folder and
+# the device id in the configuration.  IMAGE is left as /root/listed.jpg.
+district_setup() {
+	cp "$1" "$MNT/root/listed.jpg"
+	in_root_sh '
+	set -e
+	cd /root
+	hashwatch db keygen signer.key >/dev/null
+	cp signer.key.pub /etc/hashwatch/keys/district.pub
+	{ echo "algorithm,hash,id,category,source"
+	  echo "sha256,$(sha256sum listed.jpg | cut -d" " -f1),E-1,test,system-test"; } > list.csv
+	hashwatch db build --list-id system-test --version 1 -o test.hwdb list.csv >/dev/null
+	hashwatch db sign --key signer.key test.hwdb >/dev/null
+	install -m 0640 -o root -g hashwatch test.hwdb /var/lib/hashwatch/lists/system-test.hwdb
+	useradd -m student
+	install -d -o student -g student -m 0700 /home/student/Pictures
+	conf=/etc/hashwatch/hashwatch.conf
+	sed -i -e "s|^watch = .*|watch = /home/*/Pictures|" -e "s|^id = ASSET-0000|id = TEST-0001|" $conf
+	' >"$T/setup.log" 2>&1 || { cat "$T/setup.log"; fail "setting up the list and the configuration in the root"; }
+}
+
+# drop_listed NAME: the listed image into the student's folder, 0600 and
+# the student's: only CAP_DAC_READ_SEARCH lets the scanner read it.
+drop_listed() {
+	in_root install -o student -g student -m 0600 /root/listed.jpg "/home/student/Pictures/$1"
+}
+
 have_pkg() { ls "$1"/"$2"_*.deb >/dev/null 2>&1; }
 deb_has() { dpkg-deb -c "$(ls "$1"/"$2"_*.deb | grep -v dbgsym | head -1)" | grep -q " \./$3\$"; }
 
