@@ -139,9 +139,12 @@ grep -q 'CapEff:.*0000000000000004' "$T/proc" || { cat "$T/proc"; fail "hashwatc
 grep -q 'CapBnd:.*0000000000000004' "$T/proc" || { cat "$T/proc"; fail "hashwatchd's bounding set is not CAP_DAC_READ_SEARCH alone"; }
 grep -q 'NoNewPrivs:.*1' "$T/proc" || fail "hashwatchd without no_new_privs"
 grep -q 'Seccomp:.*2' "$T/proc" || fail "hashwatchd without a seccomp filter"
-in_root nsenter -t "$mainpid" -n ip -o link 2>/dev/null | grep -qv ' lo:' &&
-	fail "hashwatchd's network namespace has more than lo"
-pass "hashwatchd's process: CAP_DAC_READ_SEARCH only, no_new_privs, seccomp, user $(in_root ps -o user= -p "$mainpid" 2>/dev/null || in_root stat -c %U "/proc/$mainpid")"
+# Its own network namespace, holding nothing but lo.
+[ "$(in_root readlink "/proc/$mainpid/ns/net")" != "$(in_root readlink /proc/1/ns/net)" ] ||
+	fail "hashwatchd shares the host's network namespace"
+ifaces=$(in_root cat "/proc/$mainpid/net/dev" | tail -n +3 | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')
+[ "$ifaces" = "lo " ] || fail "hashwatchd's network namespace has interfaces '$ifaces', expected lo alone"
+pass "hashwatchd's process: CAP_DAC_READ_SEARCH only, no_new_privs, seccomp, network: lo alone, user $(in_root ps -o user= -p "$mainpid" 2>/dev/null || in_root stat -c %U "/proc/$mainpid")"
 
 # --- a listed image in a student's folder --------------------------------------
 drop_listed holiday.jpg
