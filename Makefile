@@ -216,7 +216,8 @@ deb:
 # build, one version higher, is the upgrade.
 check-system:
 	$(MAKE) deb
-	REUSE=$(DEB_OUT) packaging/mkdeb.sh build/deb-next $(DEB_VERSION)+test1
+	REUSE=$(DEB_OUT) LINTIAN=no DEB_BUILD_OPTIONS=noautodbgsym \
+		packaging/mkdeb.sh build/deb-next $(DEB_VERSION)+test1
 	tests/system/run.sh $(DEB_OUT) build/deb-next
 
 clean:
