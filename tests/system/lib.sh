@@ -109,7 +109,7 @@ root_diag() {
 	echo "--- systemctl --failed; hashwatch units; journal:"
 	in_root systemctl --failed --no-pager 2>&1 | head -20
 	in_root systemctl status --no-pager -l 'hashwatch*' 2>&1 | head -60
-	in_root journalctl --no-pager -n 60 -o cat 2>&1
+	in_root journalctl --no-pager -n 80 -o cat -u 'hashwatch*' 2>&1
 }
 
 # install_debs DIR [PKG...]: apt-get install the packages (all of DIR's

@@ -22,7 +22,7 @@ for t in "$dir"/*.sh; do
 	esac
 	rc=$?
 	secs=$(( $(date +%s) - start ))
-	grep -E '^(ok|#) ' "$log/$name" | sed 's/^/    /'
+	grep -E '^(ok|#|FAIL:) ' "$log/$name" | sed 's/^/    /'
 	case $rc in
 	0) pass=$((pass + 1)); printf '%-30s PASS (%ds)\n' "$name" "$secs" ;;
 	77) skip=$((skip + 1)); printf '%-30s SKIP: %s\n' "$name" "$(grep -m1 '^SKIP' "$log/$name" | sed 's/^SKIP:* *//')" ;;
