@@ -169,6 +169,55 @@ drop_listed() {
 	in_root install -o student -g student -m 0600 /root/listed.jpg "/home/student/Pictures/$1"
 }
 
+# show_is UNIT PROPERTY VALUE: the running unit's property as systemd sees it.
+# Compared without case and word order (capability and family lists).
+show_is() {
+	local got norm
+	norm() { tr 'A-Z ' 'a-z\n' | sort | tr '\n' ' '; }
+	got=$(in_root systemctl show -P "$2" "$1")
+	[ "$(echo "$got" | norm)" = "$(echo "$3" | norm)" ] || fail "$1: $2 is '$got', expected '$3'"
+}
+# Every directive the unit file sets, compared with `systemctl show`.
+check_unit_props() {
+	local unit=$1 file=$MNT/lib/systemd/system/$1.service
+	local n=0 key val
+	while IFS='=' read -r key val; do
+		case $key in
+		NoNewPrivileges|PrivateNetwork|PrivateTmp|PrivateDevices|PrivateMounts|PrivateIPC|\
+		ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|\
+		ProtectClock|ProtectHostname|RestrictNamespaces|RestrictRealtime|RestrictSUIDSGID|\
+		LockPersonality|MemoryDenyWriteExecute|RemoveIPC)
+			[ "$val" = yes ] && val=yes
+			show_is "$unit" "$key" "$val" ;;
+		ProtectSystem|ProtectHome|ProtectProc|ProcSubset|DevicePolicy|KeyringMode|User|Group|\
+		UMask|Nice|IOSchedulingClass|CPUWeight|IOWeight|TasksMax|NotifyAccess|Type|\
+		SystemCallErrorNumber|SystemCallArchitectures)
+			[ "$key" = IOSchedulingClass ] && [ "$val" = idle ] && val=3
+			[ "$key" = SystemCallErrorNumber ] && val=1
+			[ "$key" = SystemCallArchitectures ] && val=native
+			show_is "$unit" "$key" "$val" ;;
+		MemoryMax|MemoryHigh)
+			show_is "$unit" "$key" "$(numfmt --from=iec "$val")" ;;
+		CapabilityBoundingSet|AmbientCapabilities)
+			show_is "$unit" "$key" "$val" ;;
+		RestrictAddressFamilies)
+			show_is "$unit" "$key" "$val" ;;
+		SupplementaryGroups|StateDirectory|StateDirectoryMode|WatchdogSec|ReadWritePaths|\
+		TemporaryFileSystem|BindPaths|IPAddressDeny)
+			local got prop=$key
+			[ "$key" = WatchdogSec ] && prop=WatchdogUSec
+			got=$(in_root systemctl show -P "$prop" "$unit")
+			[ -n "$got" ] && [ "$got" != 0 ] || fail "$unit: $prop is empty" ;;
+		SystemCallFilter)
+			in_root systemctl show -P SystemCallFilter "$unit" | grep -qw read ||
+				fail "$unit: no system call filter in force" ;;
+		*) continue ;;
+		esac
+		n=$((n + 1))
+	done < <(grep -E '^[A-Za-z]+=' "$file")
+	pass "$unit: $n hardening and resource directives in force (systemctl show)"
+}
+
 have_pkg() { ls "$1"/"$2"_*.deb >/dev/null 2>&1; }
 deb_has() { dpkg-deb -c "$(ls "$1"/"$2"_*.deb | grep -v dbgsym | head -1)" | grep -q " \./$3\$"; }
 
