@@ -56,7 +56,8 @@ BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps test check check-san bench fuzz fuzz-build install clean tests-build demo
+.PHONY: all deps test check check-san bench fuzz fuzz-build install install-core \
+	install-opencv install-receiver clean tests-build demo deb check-system
 all: $(PROGRAMS) $(CVMODULE)
 
 ifeq ($(V),1)
@@ -204,15 +205,65 @@ deps:
 		apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "all build and test dependencies are installed"; fi
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR)
+# make install puts everything the Debian packages ship under DESTDIR; the
+# three parts are separate targets so that debian/rules can install each
+# package's share into its own folder.  Programs not built (a component
+# not merged yet) are skipped together with their unit and man page.
+# Units name /usr/sbin in ExecStart=; other prefixes get it rewritten.
+INSTALL_MAN = for m in $(1); do [ -f "$$m" ] || continue; s=$${m\#\#*.}; \
+	install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+INSTALL_UNIT = install -d $(DESTDIR)$(UNITDIR); \
+	sed 's|/usr/sbin/|$(SBINDIR)/|g' packaging/systemd/$(1) > $(DESTDIR)$(UNITDIR)/$(1); \
+	chmod 0644 $(DESTDIR)$(UNITDIR)/$(1)
+RECEIVER_MAN = $(wildcard packaging/man/hashwatch-receiver*)
+CORE_MAN = $(filter-out $(RECEIVER_MAN),$(wildcard packaging/man/*.[158]))
+
+install: install-core install-opencv install-receiver
+
+install-core: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/hashwatch
 	install -m 0755 $(BUILD)/hashwatch $(DESTDIR)$(BINDIR)/
-	for p in hashwatchd hashwatch-uplink hashwatch-receiver; do \
-		[ ! -f $(BUILD)/$$p ] || install -m 0755 $(BUILD)/$$p $(DESTDIR)$(SBINDIR)/; done
+	install -m 0644 packaging/sysusers/hashwatch.conf $(DESTDIR)$(SYSUSERSDIR)/hashwatch.conf
+	install -m 0644 packaging/tmpfiles/hashwatch.conf $(DESTDIR)$(TMPFILESDIR)/hashwatch.conf
+	[ ! -f packaging/hashwatch.conf ] || \
+		install -m 0644 packaging/hashwatch.conf $(DESTDIR)$(SYSCONFDIR)/hashwatch/hashwatch.conf
+	$(if $(wildcard $(BUILD)/hashwatchd),install -m 0755 $(BUILD)/hashwatchd $(DESTDIR)$(SBINDIR)/)
+	$(if $(wildcard $(BUILD)/hashwatchd),$(call INSTALL_UNIT,hashwatchd.service))
+	$(if $(wildcard $(BUILD)/hashwatch-uplink),install -m 0755 $(BUILD)/hashwatch-uplink $(DESTDIR)$(SBINDIR)/)
+	$(if $(wildcard $(BUILD)/hashwatch-uplink),$(call INSTALL_UNIT,hashwatch-uplink.service))
+	$(call INSTALL_MAN,$(CORE_MAN))
+
+install-opencv: all
+	$(if $(CVMODULE),install -d $(DESTDIR)$(PKGLIBDIR))
 	$(if $(CVMODULE),install -m 0644 $(CVMODULE) $(DESTDIR)$(PKGLIBDIR)/)
-	for s in 1 5 8; do for m in packaging/man/*.$$s; do [ -f "$$m" ] || continue; \
-		install -d $(DESTDIR)$(MANDIR)/man$$s; \
-		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done; done
+
+install-receiver: all
+ifneq ($(RECEIVER_SRC),)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/hashwatch
+	install -m 0755 $(BUILD)/hashwatch-receiver $(DESTDIR)$(SBINDIR)/
+	install -m 0644 packaging/sysusers/hashwatch-receiver.conf $(DESTDIR)$(SYSUSERSDIR)/
+	install -m 0644 packaging/receiver.conf $(DESTDIR)$(SYSCONFDIR)/hashwatch/receiver.conf
+	$(call INSTALL_UNIT,hashwatch-receiver.service)
+	$(call INSTALL_MAN,$(RECEIVER_MAN))
+endif
+
+# Debian packages into build/deb/ (packaging/mkdeb.sh; lintian must be
+# clean).  DEB_VERSION defaults to the VERSION file.
+DEB_VERSION ?= $(VERSION)
+DEB_OUT ?= build/deb
+deb:
+	packaging/mkdeb.sh $(DEB_OUT) $(DEB_VERSION)
+
+# The packages installed and run in a real systemd inside a Debian 12
+# root (tests/system/; needs root; the root is cached under
+# /var/cache/hashwatch-test-root).  Builds the packages twice: the second
+# build, one version higher, is the upgrade.
+check-system:
+	$(MAKE) deb
+	REUSE=$(DEB_OUT) LINTIAN=no DEB_BUILD_OPTIONS=noautodbgsym \
+		packaging/mkdeb.sh build/deb-next $(DEB_VERSION)+test1
+	tests/system/run.sh $(DEB_OUT) build/deb-next
 
 clean:
 	rm -rf build build-san build-fuzz
