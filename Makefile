@@ -81,6 +81,8 @@ $(BUILD)/hashwatchd: $(call obj,daemon/scanner/main.c) $(LIBSCANNER) $(CORELIBS)
 $(BUILD)/hashwatch-uplink: $(call obj,$(UPLINK_SRC)) $(LIBUTIL)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_UPLINK)) -lm
+# The dashboard's files are built into www.o with .incbin.
+$(BUILD)/obj/receiver/www.o: $(wildcard receiver/www/*)
 $(BUILD)/hashwatch-receiver: $(call obj,$(RECEIVER_SRC)) $(LIBUTIL)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_RECEIVER)) -lm

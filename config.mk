@@ -61,7 +61,7 @@ PC_DB = libsodium
 PC_CORE = $(PC_MODELS) $(PC_DB) json-c
 PC_DAEMON = $(PC_CORE) libsystemd libseccomp inih
 PC_UPLINK = libsodium json-c libcurl libsystemd inih
-PC_RECEIVER = libsodium json-c sqlite3 libmicrohttpd gnutls libsystemd
+PC_RECEIVER = libsodium json-c sqlite3 libmicrohttpd gnutls libsystemd inih
 PC_ALL = $(PC_CORE) libsystemd libseccomp inih libcurl sqlite3 libmicrohttpd gnutls
 
 CPPFLAGS_ALL = -I. -Imodels -Ihashdb -Iutil -Idaemon \
@@ -80,4 +80,4 @@ DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev \
 	libsystemd-dev libseccomp-dev libinih-dev libcurl4-openssl-dev \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libcmocka-dev \
 	libopencv-dev libopencv-contrib-dev
-DEB_TEST = libvips-tools python3 openssl curl jq valgrind file
+DEB_TEST = libvips-tools python3 openssl curl jq valgrind file chromium nodejs npm
