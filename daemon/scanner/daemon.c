@@ -525,6 +525,35 @@ static void lists_changed(struct daemon *d, const char *why)
 	daemon_rescan_roots(d, CRAWL_LOW, why);
 }
 
+/* ---- worker sandbox (sandbox.h) ---- */
+
+/* A worker made a call its seccomp filter denies: a decoder bug at best,
+ * an exploit at worst.  The pool has logged it and the file is skipped
+ * with the reason; the audit log and the counters get it too. */
+static void pool_violation(void *ud, const char *msg)
+{
+	struct daemon *d = ud;
+	d->n.seccomp_kills++;
+	record_error(d, "sandbox", "%s; the file is skipped and the worker replaced", msg);
+	daemon_counters_changed(d);
+}
+
+/* Workers load the OpenCV module only when a list uses its models. */
+static bool want_opencv(const struct daemon *d)
+{
+	for (int id = 1; id < HW_MODEL__MAX; id++) {
+		const struct hw_model_info *m = hw_model_by_id((enum hw_model_id)id);
+		if ((d->models & (1u << id)) && m && m->metric == HW_METRIC_OPENCV)
+			return true;
+	}
+	return false;
+}
+
+static void sandbox_opts(struct daemon *d)
+{
+	pool_set_sandbox(&d->pool, d->cfg->worker_memory, d->cfg->worker_files, want_opencv(d));
+}
+
 /* ---- reload ---- */
 
 static void reload(struct daemon *d)
@@ -576,6 +605,7 @@ static void reload(struct daemon *d)
 				  sizeof(err)) < 0)
 		log_error("%s", err);
 	lists_changed(d, "list_update");
+	sandbox_opts(d);
 	expand_roots(d, false);
 	scan_flush_alerts(d); /* thresholds may have changed */
 done:
@@ -694,7 +724,9 @@ static int start(struct daemon *d, char *err, size_t len)
 		.timeout_usec = (uint64_t)d->cfg->decode_timeout_ms * 1000,
 		.cpu_budget = d->cfg->cpu_budget, .max_bytes = d->cfg->max_file_size,
 		.max_pixels = d->cfg->max_pixels, .done = scan_done, .ready = pool_ready,
-		.log = pool_log, .ud = d,
+		.log = pool_log, .violation = pool_violation, .ud = d,
+		.worker_memory = d->cfg->worker_memory, .worker_files = d->cfg->worker_files,
+		.worker_opencv = want_opencv(d),
 	};
 	r = pool_start(&d->pool, d->ev, &po);
 	if (r < 0) {

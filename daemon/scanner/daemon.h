@@ -47,6 +47,7 @@ struct counters {
 	uint64_t vanished;       /* gone before they could be opened */
 	uint64_t queue_full;     /* events turned into rescans */
 	uint64_t overflows;      /* IN_Q_OVERFLOW */
+	uint64_t seccomp_kills;  /* workers killed by their sandbox */
 };
 
 struct scan_job {
