@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -225,6 +226,23 @@ static int highest_fd(void)
 	return max;
 }
 
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/* glibc installs its thread-cancellation signal handler (rt_sigaction,
+ * which the filter denies) when the first thread is created: have that
+ * happen now, for the decoders that start threads later. */
+static int first_thread(void)
+{
+	pthread_t t;
+	int r = pthread_create(&t, NULL, nothing, NULL);
+	if (r == 0)
+		r = pthread_join(t, NULL);
+	return -r;
+}
+
 static int drop_capabilities(void)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -332,6 +350,10 @@ int sandbox_enter(int sock, const struct sandbox_limits *lim, char *err, size_t 
 	const char *what = "";
 	int r;
 
+	if ((r = first_thread()) < 0) {
+		what = "starting a thread";
+		goto fail;
+	}
 	if ((r = drop_capabilities()) < 0) {
 		what = "dropping capabilities";
 		goto fail;
