@@ -22,7 +22,7 @@ sed -i 's/^workers = 2$/workers = 1/' "$T/hw.conf"
 start_daemon
 wait_crawled 1
 
-worker_pids() { cat /proc/"$DPID"/task/*/children 2>/dev/null; }
+worker_pids() { cat /proc/"$DPID"/task/*/children 2>/dev/null | tr -s ' ' '\n' | grep .; }
 # field FILE KEY: a /proc/PID file's value for KEY
 field() { awk -v k="$2" 'index($0, k) == 1 { sub(/^[^:]*:[ \t]*/, ""); print; exit }' "$1"; }
 sanitized=0
@@ -30,7 +30,9 @@ ldd "$HWD" | grep -q libasan && sanitized=1
 
 check_sandboxed() {
 	local w=$1 st=/proc/$1/status lim=/proc/$1/limits
-	[ "$(field "$st" Seccomp:)" = 2 ] || fail "worker $w: Seccomp is '$(field "$st" Seccomp:)', not 2"
+	# the filter goes on once the worker has initialised and warmed up
+	wait_for 10 "[ \"\$(field $st Seccomp:)\" = 2 ]" ||
+		fail "worker $w: Seccomp is '$(field "$st" Seccomp:)', not 2"
 	[ "$(field "$st" NoNewPrivs:)" = 1 ] || fail "worker $w: NoNewPrivs is not 1"
 	[ "$(field "$st" CapEff:)" = 0000000000000000 ] || fail "worker $w: has capabilities"
 	[ "$(field "$st" CapAmb:)" = 0000000000000000 ] || fail "worker $w: has ambient capabilities"
@@ -53,9 +55,9 @@ for call in openat socket execve; do
 	n=$((n + 1))
 	w=$(worker_pids | head -1)
 	[ -n "$w" ] || fail "no worker before the $call test"
-	python3 "$LIB/inject_syscall.py" "$w" "$call" &
+	python3 "$LIB/inject_syscall.py" "$w" "$call" > "$T/inject.out" &
 	ipid=$!
-	sleep 0.5
+	wait_for 10 "grep -q attached '$T/inject.out'" || fail "could not attach to worker $w"
 	vips gaussnoise "$PICS/trigger-$call.png" 32 32 || fail "vips"
 	wait "$ipid" || fail "could not make worker $w call $call"
 	wait_for 10 "grep -q 'killed by seccomp (syscall [0-9]* $call)' '$T/daemon.log'" ||

@@ -2,7 +2,8 @@
 """inject_syscall.py PID CALL - make a running hashwatchd worker try a
 system call it must not make, the way an exploited decoder would, while it
 is hashing a file: attach with ptrace, wait until its recvmsg() returns a
-request (so it is busy with a file), rewind it onto its syscall
+request (so it is busy with a file; "attached" on standard output says
+when to send one), rewind it onto its syscall
 instruction with the registers of CALL (openat of /etc/hostname,
 socket(AF_INET), execve of /bin/true), and let it go.  The worker's
 seccomp filter must then kill it with SIGSYS.  x86-64 only.
@@ -62,6 +63,8 @@ def main():
     ptrace(PTRACE_ATTACH, pid)
     os.waitpid(pid, WALL)
     ptrace(PTRACE_SETOPTIONS, pid, None, ctypes.c_void_p(PTRACE_O_TRACESYSGOOD))
+    # the caller sends the worker a file only after this line
+    print("attached", flush=True)
     regs = Regs()
     deadline = time.time() + 20
     sig = 0
