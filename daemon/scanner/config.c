@@ -65,6 +65,8 @@ static const struct key keys[] = {
 	{ "limits", "decode_timeout_ms", K_UINT, O(decode_timeout_ms), 0, 100, 600000, "10000" },
 	{ "limits", "cpu_budget", K_UINT, O(cpu_budget), 0, 1, 100, "100" },
 	{ "limits", "cache_entries", K_UINT, O(cache_entries), 0, 1000, 100000000, "1000000" },
+	{ "limits", "worker_memory", K_SIZE, O(worker_memory), 0, 128ull << 20, 64ull << 30, "1G" },
+	{ "limits", "worker_files", K_UINT, O(worker_files), 0, 1, 10000000, "1000" },
 	{ "state", "dir", K_PATH, O(state_dir), 0, 0, 0, HW_LOCALSTATEDIR "/hashwatch" },
 	{ "device", "id", K_ID, O(device_id), 0, 0, 0, NULL },
 };

@@ -61,6 +61,8 @@ struct config {
 	unsigned decode_timeout_ms;
 	unsigned cpu_budget;        /* percent of one CPU per worker */
 	unsigned cache_entries;
+	uint64_t worker_memory;     /* RLIMIT_AS of each worker (sandbox.h) */
+	unsigned worker_files;      /* files before a worker is replaced */
 
 	/* [state] */
 	char *state_dir;

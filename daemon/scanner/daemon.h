@@ -47,6 +47,7 @@ struct counters {
 	uint64_t vanished;       /* gone before they could be opened */
 	uint64_t queue_full;     /* events turned into rescans */
 	uint64_t overflows;      /* IN_Q_OVERFLOW */
+	uint64_t seccomp_kills;  /* workers killed by their sandbox */
 };
 
 struct scan_job {
@@ -64,7 +65,6 @@ struct daemon {
 	uint8_t tag[LISTS_TAG_BYTES];
 	double max_dist[HW_MODEL__MAX];
 	uint32_t models;            /* what workers compute */
-	char *wargv[4];             /* how a worker is started */
 
 	struct watch watch;
 	struct crawl crawl;

@@ -39,6 +39,22 @@ static void help(void)
 	       CONFIG_DEFAULT_PATH);
 }
 
+/* A worker option: digits only, as pool.c writes them. */
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
 static void check_report(void *ud, const struct list_report *rep)
 {
 	json_object *arr = ud;
@@ -133,13 +149,17 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		/* internal: how the daemon starts its workers (pool.c) */
 		{ "worker", no_argument, NULL, 'W' },
-		{ "opencv", no_argument, NULL, 'O' },
+		{ "worker-memory", required_argument, NULL, 'M' },
+		{ "worker-cpu", required_argument, NULL, 'U' },
+		{ "worker-opencv", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = CONFIG_DEFAULT_PATH;
 	bool foreground = false, check = false, json = false, verbose = false;
-	bool worker = false, opencv = false;
+	bool worker = false;
+	struct worker_opts wo = { 0 };
 	struct config *cfg = NULL;
 	char err[2048];
 	int c, r;
@@ -170,8 +190,15 @@ int main(int argc, char **argv)
 		case 'W':
 			worker = true;
 			break;
+		case 'M':
+		case 'U':
+			if (parse_u64(optarg, c == 'M' ? &wo.memory : &wo.cpu_s) < 0) {
+				fprintf(stderr, "hashwatchd: bad worker limit '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'O':
-			opencv = true;
+			wo.opencv = true;
 			break;
 		default:
 			fprintf(stderr, "hashwatchd: 'hashwatchd --help' lists the options\n");
@@ -179,7 +206,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (worker) /* started by the daemon itself; see worker.h */
-		return worker_main(argv[0], PROTO_WORKER_FD, opencv);
+		return worker_run(argv[0], PROTO_WORKER_FD, &wo);
 	if (optind < argc) {
 		fprintf(stderr, "hashwatchd: unexpected argument '%s'; 'hashwatchd --help' "
 			"lists the options\n", argv[optind]);

@@ -21,12 +21,19 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "sandbox.h"
 
 #define BACKOFF_MIN_USEC (500 * 1000ull)
 #define BACKOFF_MAX_USEC (60 * 1000000ull)
 #define QUICK_DEATH_USEC (2 * 1000000ull)
 #define TIMER_ACCURACY_USEC 1000
 #define REAP_RETRY_USEC (100 * 1000ull)
+/* A worker's RLIMIT_CPU: ten times the per-file timeout, at least a
+ * minute.  It is recycled once it has used half of it, so that only a
+ * worker that escapes the timeout (or a file decoded by many threads at
+ * once) ever meets the limit. */
+#define WORKER_CPU_MIN_S 60
+#define WORKER_CPU_TIMEOUTS 10
 
 extern char **environ;
 
@@ -107,6 +114,68 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *ud);
 static int on_exit_fd(sd_event_source *s, int fd, uint32_t revents, void *ud);
 static int reap(struct pool_worker *w);
 
+static uint64_t worker_cpu_s(const struct pool *p)
+{
+	uint64_t s = (p->o.timeout_usec + 999999) / 1000000 * WORKER_CPU_TIMEOUTS;
+	return s < WORKER_CPU_MIN_S ? WORKER_CPU_MIN_S : s;
+}
+
+/* The workers' command line: the caller's argv, then the sandbox's
+ * options for main.c (a test's own worker mode ignores them). */
+static void build_argv(struct pool *p)
+{
+	static char opencv[] = "--worker-opencv";
+	size_t n = 0;
+
+	while (p->o.argv[n] && n < sizeof(p->argv) / sizeof(p->argv[0]) - 4) {
+		p->argv[n] = p->o.argv[n];
+		n++;
+	}
+	snprintf(p->arg_cpu, sizeof(p->arg_cpu), "--worker-cpu=%llu",
+		 (unsigned long long)worker_cpu_s(p));
+	p->argv[n++] = p->arg_cpu;
+	if (p->o.worker_memory) {
+		snprintf(p->arg_memory, sizeof(p->arg_memory), "--worker-memory=%llu",
+			 (unsigned long long)p->o.worker_memory);
+		p->argv[n++] = p->arg_memory;
+	}
+	if (p->o.worker_opencv)
+		p->argv[n++] = opencv;
+	p->argv[n] = NULL;
+}
+
+/* Replace a worker that did nothing wrong (files or CPU used up, new
+ * options): no crash is counted and no back-off applies. */
+static void recycle(struct pool_worker *w)
+{
+	w->recycling = true;
+	w->pool->stats.recycled++;
+	w->state = PW_DEAD; /* its job, if any, has been answered */
+	kill_worker(w);
+}
+
+static bool spent(const struct pool_worker *w)
+{
+	const struct pool *p = w->pool;
+	return w->recycle_after_job || (p->o.worker_files && w->jobs >= p->o.worker_files) ||
+	       w->last_cpu >= w->cpu_limit_usec / 2;
+}
+
+/* A worker killed by SIGSYS sent the call's number first, unless it died
+ * before it could; the report may still be waiting on the socket. */
+static void take_report(struct pool_worker *w)
+{
+	uint8_t buf[sizeof(struct sandbox_report) + 1];
+
+	for (int i = 0; i < 4 && w->sock >= 0 && w->denied_syscall < 0; i++) {
+		ssize_t k = recv(w->sock, buf, sizeof(buf), MSG_DONTWAIT);
+		if (k <= 0)
+			break;
+		if (!sandbox_report_parse(buf, (size_t)k, &w->denied_syscall))
+			w->denied_syscall = -1;
+	}
+}
+
 static int spawn(struct pool_worker *w)
 {
 	struct pool *p = w->pool;
@@ -135,11 +204,12 @@ static int spawn(struct pool_worker *w)
 		} else if (dup2(sv[1], PROTO_WORKER_FD) < 0) {
 			_exit(127);
 		}
+		/* close-on-exec: the worker keeps its socket and stdio only */
 		if (p->exe_fd != PROTO_WORKER_FD + 1 &&
-		    dup2(p->exe_fd, PROTO_WORKER_FD + 1) < 0)
+		    dup3(p->exe_fd, PROTO_WORKER_FD + 1, O_CLOEXEC) < 0)
 			_exit(127);
 		close_range(PROTO_WORKER_FD + 2, ~0u, 0);
-		execveat(PROTO_WORKER_FD + 1, "", p->o.argv, environ, AT_EMPTY_PATH);
+		execveat(PROTO_WORKER_FD + 1, "", p->argv, environ, AT_EMPTY_PATH);
 		_exit(127);
 	}
 	close(sv[1]);
@@ -148,6 +218,10 @@ static int spawn(struct pool_worker *w)
 	w->started_usec = now_usec(p);
 	w->last_cpu = 0;
 	w->jobs = 0;
+	w->cpu_limit_usec = worker_cpu_s(p) * 1000000;
+	w->denied_syscall = -1;
+	w->recycling = false;
+	w->recycle_after_job = false;
 	/* A pidfd of our own, read from the loop: the exit is noticed and
 	 * reaped exactly once, with no SIGCHLD handling involved. */
 	pidfd = pidfd_open(pid, 0);
@@ -224,15 +298,27 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 static void on_child(struct pool_worker *w, const siginfo_t *si)
 {
 	struct pool *p = w->pool;
-	char reason[128];
+	char reason[128], name[64];
 	uint64_t lived = now_usec(p) - w->started_usec, delay;
 	bool had_job = w->state == PW_BUSY;
+	bool seccomp = si->si_code != CLD_EXITED && si->si_status == SIGSYS;
 
-	if (si->si_code == CLD_EXITED)
+	if (seccomp) {
+		take_report(w);
+		p->stats.seccomp_kills++;
+		if (w->denied_syscall >= 0)
+			snprintf(reason, sizeof(reason), "worker killed by seccomp (syscall %d %s)",
+				 w->denied_syscall,
+				 sandbox_syscall_name(w->denied_syscall, name, sizeof(name)));
+		else
+			snprintf(reason, sizeof(reason),
+				 "worker killed by seccomp (SIGSYS; the call was not reported)");
+	} else if (si->si_code == CLD_EXITED) {
 		snprintf(reason, sizeof(reason), "worker exited with status %d", si->si_status);
-	else
+	} else {
 		snprintf(reason, sizeof(reason), "worker killed by signal %d (%s)",
 			 si->si_status, strsignal(si->si_status));
+	}
 	if (w->state == PW_BUSY) {
 		p->stats.crashes++;
 		plog(p, LOG_WARNING, "worker %d: %s while hashing a file", (int)w->pid, reason);
@@ -244,17 +330,20 @@ static void on_child(struct pool_worker *w, const siginfo_t *si)
 		plog(p, LOG_WARNING, "worker %d: %s while idle", (int)w->pid, reason);
 		kill_worker(w);
 	}
+	if (seccomp && p->o.violation)
+		p->o.violation(p->o.ud, reason);
 	w->child = sd_event_source_disable_unref(w->child);
 	w->pid = 0;
 	w->state = PW_DEAD;
 	/* A worker that dies on its own soon after starting (it cannot
 	 * initialise) would otherwise be restarted in a tight loop.  Deaths
 	 * on a file do not count: a folder of hostile files must not be able
-	 * to push the restarts back. */
-	if (!had_job && lived < QUICK_DEATH_USEC)
+	 * to push the restarts back.  Nor do workers replaced on purpose. */
+	if (!had_job && lived < QUICK_DEATH_USEC && !w->recycling)
 		w->quick_deaths++;
 	else
 		w->quick_deaths = 0;
+	w->recycling = false;
 	delay = 0;
 	if (w->quick_deaths > 0) {
 		delay = BACKOFF_MIN_USEC << (w->quick_deaths < 8 ? w->quick_deaths - 1 : 7);
@@ -324,6 +413,7 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	void *job;
 	ssize_t k;
 	uint64_t cpu, rest = 0;
+	int nr;
 
 	(void)s;
 	(void)revents;
@@ -345,6 +435,11 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		w->io = sd_event_source_disable_unref(w->io);
 		if (w->pid > 0)
 			kill(w->pid, SIGKILL);
+		goto out;
+	}
+	if (sandbox_report_parse(rep, (size_t)k, &nr)) {
+		/* it is dying of SIGSYS: on_child reports it */
+		w->denied_syscall = nr;
 		goto out;
 	}
 	if (w->state != PW_BUSY) {
@@ -376,7 +471,9 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	w->jobs++;
 	w->quick_deaths = 0;
 	disarm_timer(w);
-	if (rest > 1000) {
+	if (spent(w)) {
+		recycle(w);
+	} else if (rest > 1000) {
 		w->state = PW_RESTING;
 		arm_timer(w, rest);
 	} else {
@@ -399,6 +496,7 @@ int pool_start(struct pool *p, sd_event *ev, const struct pool_opts *o)
 	p->ev = sd_event_ref(ev);
 	p->o = *o;
 	p->next_seq = 1;
+	build_argv(p);
 	p->exe_fd = open(o->exe, O_PATH | O_CLOEXEC);
 	if (p->exe_fd < 0) {
 		r = -errno;
@@ -532,4 +630,23 @@ void pool_set_limits(struct pool *p, uint64_t timeout_usec, unsigned cpu_budget,
 	p->o.cpu_budget = cpu_budget;
 	p->o.max_bytes = max_bytes;
 	p->o.max_pixels = max_pixels;
+	build_argv(p); /* a new timeout: later workers get its CPU limit */
+}
+
+void pool_set_sandbox(struct pool *p, uint64_t worker_memory, unsigned worker_files,
+		      bool worker_opencv)
+{
+	bool changed = p->o.worker_memory != worker_memory || p->o.worker_opencv != worker_opencv;
+
+	p->o.worker_memory = worker_memory;
+	p->o.worker_files = worker_files;
+	p->o.worker_opencv = worker_opencv;
+	build_argv(p);
+	for (unsigned i = 0; changed && i < p->o.workers; i++) {
+		struct pool_worker *w = &p->w[i];
+		if (w->state == PW_IDLE || w->state == PW_RESTING)
+			recycle(w);
+		else if (w->state == PW_BUSY)
+			w->recycle_after_job = true;
+	}
 }

@@ -35,6 +35,9 @@ typedef void (*pool_done_fn)(void *ud, void *job, int error,
 typedef void (*pool_ready_fn)(void *ud);
 /* Something the daemon should log: a crash, a restart, back-off. */
 typedef void (*pool_log_fn)(void *ud, int prio, const char *msg);
+/* A worker was killed by its seccomp filter (already logged through
+ * pool_log_fn); msg: "worker killed by seccomp (syscall N name)". */
+typedef void (*pool_violation_fn)(void *ud, const char *msg);
 
 struct pool_opts {
 	unsigned workers;
@@ -47,7 +50,14 @@ struct pool_opts {
 	pool_done_fn done;
 	pool_ready_fn ready;
 	pool_log_fn log;
+	pool_violation_fn violation; /* may be NULL */
 	void *ud;
+	/* The workers' sandbox (sandbox.h), passed on their command line:
+	 * RLIMIT_AS; RLIMIT_CPU (derived from timeout_usec, see pool.c);
+	 * recycled after worker_files files (0 = never); OpenCV loaded. */
+	uint64_t worker_memory;
+	unsigned worker_files;
+	bool worker_opencv;
 };
 
 enum pool_wstate { PW_DEAD, PW_IDLE, PW_BUSY, PW_RESTING };
@@ -67,10 +77,15 @@ struct pool_worker {
 	uint64_t last_cpu;
 	unsigned quick_deaths;  /* consecutive deaths soon after start */
 	unsigned jobs;
+	uint64_t cpu_limit_usec; /* its RLIMIT_CPU */
+	int denied_syscall;     /* from its sandbox report; -1 none */
+	bool recycling;         /* killed on purpose: not a crash */
+	bool recycle_after_job; /* its command line is out of date */
 };
 
 struct pool_stats {
 	uint64_t jobs, crashes, timeouts, protocol_errors, spawn_failures, restarts;
+	uint64_t seccomp_kills, recycled;
 };
 
 struct pool {
@@ -80,6 +95,9 @@ struct pool {
 	struct pool_worker *w;
 	uint64_t next_seq;
 	struct pool_stats stats;
+	/* the workers' command line: o.argv, then the sandbox options */
+	char *argv[16];
+	char arg_memory[48], arg_cpu[48];
 };
 
 /* Start o->workers workers.  Returns 0 or -errno (cannot open o->exe,
@@ -102,5 +120,11 @@ unsigned pool_busy(const struct pool *p);
 /* Change limits for later jobs (SIGHUP). */
 void pool_set_limits(struct pool *p, uint64_t timeout_usec, unsigned cpu_budget,
 		     uint64_t max_bytes, uint64_t max_pixels);
+
+/* Change the workers' sandbox options (SIGHUP, lists that start or stop
+ * using OpenCV models).  Workers started with other options are replaced:
+ * idle ones now, busy ones when their file is done. */
+void pool_set_sandbox(struct pool *p, uint64_t worker_memory, unsigned worker_files,
+		      bool worker_opencv);
 
 #endif

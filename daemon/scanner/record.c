@@ -228,6 +228,9 @@ void record_counts(struct daemon *d)
 	json_object_object_add(f, "queue_full", json_object_new_uint64(a->queue_full - b->queue_full));
 	json_object_object_add(f, "inotify_overflows",
 			       json_object_new_uint64(a->overflows - b->overflows));
+	if (a->seccomp_kills != b->seccomp_kills)
+		json_object_object_add(f, "seccomp_kills",
+				       json_object_new_uint64(a->seccomp_kills - b->seccomp_kills));
 	put(d, "scan_counts", f, false);
 	d->n_logged = d->n;
 	d->counts_s = now;

@@ -15,18 +15,10 @@
 #include "hasher.h"
 #include "prio.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "worker.h"
 
 #define WORKER_NICE 10
-
-/* The seam for issue 8: rlimits, PR_SET_NO_NEW_PRIVS and the seccomp
- * allow-list go here.  Everything the loop below calls after this point
- * works on descriptors it is given: read, fstat, close, recvmsg, sendmsg,
- * mmap/munmap/brk for memory, getrusage, ioprio_set, exit_group. */
-static int worker_sandbox(void)
-{
-	return 0;
-}
 
 static uint64_t cpu_usec(void)
 {
@@ -112,9 +104,25 @@ static void handle(int sock, const struct proto_request *req, int fd)
 	free(res);
 }
 
-int worker_main(const char *argv0, int sock, bool opencv)
+/* The models a worker may be asked for: everything but the OpenCV ones
+ * unless the module is loaded. */
+static uint32_t worker_models(bool opencv)
 {
+	uint32_t mask = 0;
+	for (int id = 1; id < HW_MODEL__MAX; id++) {
+		const struct hw_model_info *m = hw_model_by_id((enum hw_model_id)id);
+		if (m && (opencv || m->metric != HW_METRIC_OPENCV))
+			mask |= 1u << id;
+	}
+	return mask;
+}
+
+int worker_run(const char *argv0, int sock, const struct worker_opts *o)
+{
+	struct sandbox_limits lim = { .address_space = o->memory, .cpu_seconds = o->cpu_s };
 	struct proto_request req;
+	char err[256];
+	bool opencv = false;
 	int fd, r;
 
 	/* Die with the daemon; never outlive it holding a student's file. */
@@ -127,15 +135,20 @@ int worker_main(const char *argv0, int sock, bool opencv)
 		fprintf(stderr, "hashwatchd worker: the image decoder failed to initialise\n");
 		return 2;
 	}
-	if (opencv) {
-		char err[256];
-		/* a missing module is not fatal: those models then fail per file
-		 * with the reason, and the other models still work */
+	/* The module is mapped (PROT_EXEC) now or never: the sandbox forbids
+	 * both the open and the mapping.  Without it, OpenCV models fail
+	 * with -ENOPKG and the reason says so. */
+	if (o->opencv) {
 		if (cvhash_load(err, sizeof(err)) < 0)
 			fprintf(stderr, "hashwatchd worker: %s\n", err);
+		else
+			opencv = true;
 	}
-	if (worker_sandbox() < 0)
+	sandbox_prepare(worker_models(opencv));
+	if (sandbox_enter(sock, &lim, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hashwatchd worker: %s\n", err);
 		return 2;
+	}
 	for (;;) {
 		r = receive(sock, &req, &fd);
 		if (r == 0)
@@ -144,4 +157,10 @@ int worker_main(const char *argv0, int sock, bool opencv)
 			return 3;
 		handle(sock, &req, fd);
 	}
+}
+
+int worker_main(const char *argv0, int sock)
+{
+	struct worker_opts o = { 0 };
+	return worker_run(argv0, sock, &o);
 }
