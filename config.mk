@@ -9,6 +9,10 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 PKGLIBDIR ?= $(LIBDIR)/hashwatch
 MANDIR ?= $(PREFIX)/share/man
+# systemd reads units, sysusers.d and tmpfiles.d from /usr/local/lib too.
+UNITDIR ?= /lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var/lib
 DESTDIR ?=
@@ -80,4 +84,5 @@ DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev \
 	libsystemd-dev libseccomp-dev libinih-dev libcurl4-openssl-dev \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libcmocka-dev \
 	libopencv-dev libopencv-contrib-dev
-DEB_TEST = libvips-tools python3 openssl curl jq valgrind file chromium nodejs npm
+DEB_TEST = libvips-tools python3 openssl curl jq valgrind file chromium nodejs npm \
+	debhelper dpkg-dev fakeroot lintian debootstrap
