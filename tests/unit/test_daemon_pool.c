@@ -245,7 +245,9 @@ static void test_misbehaving_workers(void **state)
 	(void)state;
 
 	assert_non_null(mkdtemp(dir));
-	start_pool(&ev, &p, argv, 1, 300 * 1000);
+	/* long enough that a loaded machine does not turn a crash into a
+	 * timeout, short enough to wait for the hanging case */
+	start_pool(&ev, &p, argv, 1, 1500 * 1000);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct outcome o = { 0 };
 		char name[8] = { cases[i].c, 0 };
