@@ -230,6 +230,7 @@ int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	struct region_out whole = { &ret->mask, ret->hash, &ret->have_dihedral,
 				    &ret->pdq_dihedral };
 	struct hw_image img = { 0 };
+	struct decode_opts dec = { DECODE_FAST, 0, false };
 	uint32_t image_mask = 0;
 	int id = HW_MODEL_NONE, r;
 
@@ -247,7 +248,12 @@ int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	}
 	if (!image_mask)
 		return 0;
-	r = decode_buffer(buf, len, dopts, &img, &ret->info, err, errlen);
+	if (dopts)
+		dec = *dopts;
+	/* Every image model but OpenCV's colour moments reads only luma. */
+	if (!(image_mask & (1u << HW_MODEL_CV_COLORMOMENT)))
+		dec.grey_ok = true;
+	r = decode_buffer(buf, len, &dec, &img, &ret->info, err, errlen);
 	if (r < 0)
 		return r;
 	r = run_image_models(&img, image_mask, flags, &whole, &id);

@@ -107,4 +107,19 @@ out:
 	return r;
 }
 
+/* File name in testdata/pdq/decoded_ppm/ of an original image listed in the
+ * expected CSVs: "images/" dropped, '/' -> '_', the extension replaced by
+ * ".pnm" (images/misc-images/modes/1.png -> misc-images_modes_1.pnm). */
+static inline void hwt_pnm_fixture_name(const char *path, char *out, size_t len)
+{
+	const char *p = strncmp(path, "images/", 7) == 0 ? path + 7 : path;
+	const char *dot = strrchr(p, '.');
+	size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+	snprintf(out, len, "%.*s.pnm", (int)n, p);
+	for (char *c = out; *c; c++)
+		if (*c == '/')
+			*c = '_';
+}
+
 #endif

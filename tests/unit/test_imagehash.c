@@ -456,20 +456,6 @@ static size_t load_csv(const char *csv, struct expected *out, size_t max)
 	return n;
 }
 
-/* decoded_ppm name of a CSV path: "images/" dropped, '/' -> '_', the
- * extension replaced by ".pnm". */
-static void pnm_name(const char *path, char *out, size_t len)
-{
-	const char *p = strncmp(path, "images/", 7) == 0 ? path + 7 : path;
-	const char *dot = strrchr(p, '.');
-	size_t n = dot ? (size_t)(dot - p) : strlen(p);
-
-	snprintf(out, len, "%.*s.pnm", (int)n, p);
-	for (char *c = out; *c; c++)
-		if (*c == '/')
-			*c = '_';
-}
-
 static const char *const hash_names[3] = { "phash", "dhash", "ahash" };
 
 /* Per-hash histogram of distances, and the worst distance seen. */
@@ -528,7 +514,7 @@ static void test_imagehash_csv_decoded_pnm(void **state)
 		struct hw_image img;
 		struct hashes h;
 
-		pnm_name(exp[i].path, name, sizeof(name));
+		hwt_pnm_fixture_name(exp[i].path, name, sizeof(name));
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (access(path, R_OK) != 0)
 			continue; /* only 21 of the images have decoded pixels */
