@@ -79,10 +79,10 @@ int heartbeat_spool_depth(const char *spool_dir, uint64_t *ret)
 	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		size_t len = strlen(de->d_name);
 		/* The uplink's rule (docs/uplink.md): "*.json", no dot files,
-		 * no temp files, not the heartbeat; folders (rejected/) never
-		 * end in .json. */
+		 * no temp files; the heartbeat and rejected/ do not end in
+		 * .json. */
 		if (de->d_name[0] == '.' || len <= k || strcmp(de->d_name + len - k, sfx) != 0 ||
-		    strstr(de->d_name, ".tmp") || strcmp(de->d_name, HEARTBEAT_FILE) == 0)
+		    strstr(de->d_name, ".tmp"))
 			continue;
 		n++;
 	}

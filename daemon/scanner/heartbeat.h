@@ -1,5 +1,5 @@
-/* heartbeat.h - the scanner's heartbeat: <state>/spool/heartbeat.json, a
- * small signed file that tells the response team's receiver (through the
+/* heartbeat.h - the scanner's heartbeat: <state>/spool/heartbeat (no
+ * ".json": in the spool only alerts end in .json), a small signed file that tells the response team's receiver (through the
  * uplink, which cannot read anything else of the scanner) that this device
  * is alive, which hash lists it uses, how many alerts wait in its spool and
  * where its audit chain stands, so that the fleet view shows stale devices,
@@ -28,7 +28,7 @@
 #include "devkey.h"
 
 #define HEARTBEAT_FORMAT "hashwatch-heartbeat/1"
-#define HEARTBEAT_FILE "heartbeat.json"
+#define HEARTBEAT_FILE "heartbeat"
 #define HEARTBEAT_PAYLOAD_VERSION 1
 #define HEARTBEAT_MAX_LISTS 64 /* the receiver refuses more */
 /* How often the daemon rewrites it, and how late the timer may fire: a
@@ -65,7 +65,7 @@ int heartbeat_payload(const struct heartbeat *hb, json_object **ret);
  * dot files), for spool_depth.  Returns 0 and *ret, or -errno. */
 int heartbeat_spool_depth(const char *spool_dir, uint64_t *ret);
 
-/* Build, sign with key and write spool_dir/heartbeat.json atomically
+/* Build, sign with key and write spool_dir/heartbeat atomically
  * (temp file, fsync, rename, fsync of the folder; mode 0640).  Returns 0
  * or -errno (the previous heartbeat file, if any, is then untouched). */
 int heartbeat_write(const char *spool_dir, const struct heartbeat *hb,

@@ -4,8 +4,9 @@
 # the scanner's own device.pub, a listed file dropped into a watched
 # folder, and the receiver storing that alert with the scanner's fields
 # and signature; the scanner's heartbeat reaches the fleet view with its
-# list and audit chain head; both audit logs tell the same story (queued
-# by the scanner, delivered by the uplink).
+# list and an audit chain head that verifies against the laptop's log;
+# both audit logs tell the same story (queued by the scanner, delivered by
+# the uplink).
 . "$(dirname "$0")/uplink.lib"
 
 HW=$PWD/$BUILD/hashwatch
@@ -54,7 +55,7 @@ CONF
 
 "$HWD" --config "$T/uplink.conf" --foreground >>"$T/daemon.log" 2>&1 &
 HWD_PID=$!
-wait_for 30 '[ -s "$STATE/device.pub" ] && [ -f "$SPOOL/heartbeat.json" ]' ||
+wait_for 30 '[ -s "$STATE/device.pub" ] && [ -f "$SPOOL/heartbeat" ]' ||
 	fail "hashwatchd did not start: $(tail -5 "$T/daemon.log")"
 ok "hashwatchd runs on the shared configuration and wrote device.pub and a heartbeat"
 
@@ -74,16 +75,6 @@ jq -e --arg sha "$(sha256sum "$T/listed.bin" | cut -d' ' -f1)" --arg dev "$DEVIC
 id=$(jq -r .alert_id "$T/stored")
 ok "alert $id: found by the scanner, delivered by the uplink, stored by the receiver"
 
-# Both audit logs: queued by the scanner, delivered by the uplink.
-jq -e --arg id "$id" 'select(.type == "alert_queued" and .fields.alert_id == $id)' \
-	"$STATE/audit.log" >/dev/null || fail "the scanner's audit log has no alert_queued for $id"
-jq -e --arg id "$id" 'select(.type == "alert_delivered" and .fields.alert_id == $id)' \
-	"$USTATE/uplink-audit.log" >/dev/null || fail "the uplink's audit log has no delivery of $id"
-"$HW" audit summary --json "$USTATE/uplink-audit.log" |
-	jq -e --arg id "$id" '.alerts[] | select(.alert_id == $id and .status == "delivered")' >/dev/null ||
-	fail "hashwatch audit summary does not list $id as delivered"
-ok "the scanner's audit log queued it, the uplink's delivered it"
-
 # The heartbeat: the fleet view shows the list and the scanner's chain.
 wait_for 20 '"$RCV" devices --db "$T/receiver.db" --json | jq -e "select(.lists != null)" >/dev/null' ||
 	fail "no heartbeat in the fleet view"
@@ -95,5 +86,15 @@ seq=$(jq -r .audit_seq "$T/fleet")
 	fail "the chain head the receiver holds does not verify against the scanner's log"
 ok "heartbeat in the fleet view: list chain-test v3, audit seq $seq, head verified against the laptop's log"
 
+# Both audit logs (read once both programs have stopped writing them):
+# queued by the scanner, delivered by the uplink.
 uplink_stop
 kill "$HWD_PID"; wait "$HWD_PID" 2>/dev/null; HWD_PID=
+jq -s -e --arg id "$id" 'any(.[]; .type == "alert_queued" and .fields.alert_id == $id)' \
+	"$STATE/audit.log" >/dev/null || fail "the scanner's audit log has no alert_queued for $id"
+jq -s -e --arg id "$id" 'any(.[]; .type == "alert_delivered" and .fields.alert_id == $id)' \
+	"$USTATE/uplink-audit.log" >/dev/null || fail "the uplink's audit log has no delivery of $id"
+"$HW" audit summary --json "$USTATE/uplink-audit.log" |
+	jq -e --arg id "$id" 'any(.alerts[]; .alert_id == $id and .status == "delivered")' >/dev/null ||
+	fail "hashwatch audit summary does not list $id as delivered"
+ok "the scanner's audit log queued it, the uplink's delivered it"

@@ -94,7 +94,7 @@ static void test_payload_limits(void **state)
 	assert_null(o);
 }
 
-/* Decode and check the envelope in dir/heartbeat.json; returns the
+/* Decode and check the envelope in dir/heartbeat; returns the
  * payload bytes (free()). */
 static char *check_file(const char *dir, const struct devkey *key)
 {
@@ -183,7 +183,7 @@ static void test_spool_depth(void **state)
 {
 	static const char *const names[] = {
 		"0123456789abcdef0123456789abcdef.json", "fedcba9876543210fedcba9876543210.json",
-		"x.json", "heartbeat.json", "a.json.tmp.Ab12Cd", "heartbeat.json.tmp.Q1w2E3",
+		"x.json", "heartbeat", "a.json.tmp.Ab12Cd", "heartbeat.tmp.Q1w2E3",
 		".hidden.json", "notes.txt",
 	};
 	char dir[] = "/tmp/hwtest.XXXXXX", p[300];
