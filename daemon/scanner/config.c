@@ -378,6 +378,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			fail(ps, "[%s] %s: %s", section, name, strerror(-r));
 		return 1;
 	}
+	/* The same file configures hashwatch-uplink, which checks its own
+	 * section (daemon/uplink/upconf.c). */
+	if (strcmp(section, "uplink") == 0)
+		return 1;
 	bool known_section = false;
 	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(section, keys[i].section) == 0)

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
@@ -371,9 +372,56 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* The heartbeat for the uplink to send (heartbeat.h). */
+static void write_heartbeat(struct daemon *d)
+{
+	struct heartbeat_list lists[HEARTBEAT_MAX_LISTS];
+	char spool[PATH_MAX];
+	struct heartbeat hb = {
+		.device_id = d->cfg->device_id,
+		.scanner_version = HW_VERSION,
+		.lists = lists,
+		.nlists = d->lists.n < HEARTBEAT_MAX_LISTS ? d->lists.n : HEARTBEAT_MAX_LISTS,
+		.audit_seq = d->audit ? auditlog_seq(d->audit) : 0,
+		.audit_head = d->audit ? auditlog_head(d->audit) : NULL,
+	};
+	int r;
+
+	for (size_t i = 0; i < hb.nlists; i++)
+		lists[i] = (struct heartbeat_list){ hwdb_list_id(d->lists.v[i].db),
+						    hwdb_version(d->lists.v[i].db),
+						    d->lists.v[i].digest_hex };
+	clock_gettime(CLOCK_REALTIME, &hb.time);
+	snprintf(spool, sizeof(spool), "%s/spool", d->cfg->state_dir);
+	r = heartbeat_spool_depth(spool, &hb.spool_depth);
+	if (r == 0)
+		r = heartbeat_write(spool, &hb, &d->key);
+	if (r < 0)
+		log_warning("cannot write the heartbeat %s/%s: %s; the response team will see "
+			    "this laptop go quiet", spool, HEARTBEAT_FILE, strerror(-r));
+}
+
+static int on_heartbeat(sd_event_source *s, uint64_t usec, void *ud)
+{
+	(void)usec;
+	write_heartbeat(ud);
+	sd_event_source_set_time_relative(s, HEARTBEAT_INTERVAL_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
 static void become_ready(struct daemon *d)
 {
 	d->ready = true;
+	/* The first heartbeat now, then every few minutes; the wide accuracy
+	 * lets sd-event put that wake-up on the per-boot aligned instant it
+	 * shares with the watchdog ping and other timers. */
+	write_heartbeat(d);
+	if (!d->heartbeat_timer &&
+	    sd_event_add_time_relative(d->ev, &d->heartbeat_timer, CLOCK_MONOTONIC,
+				       HEARTBEAT_INTERVAL_USEC, HEARTBEAT_ACCURACY_USEC,
+				       on_heartbeat, d) < 0)
+		log_error("cannot arm the heartbeat timer; no heartbeat after this one");
 	add_root_walks(d, CRAWL_LOW, "startup");
 	status_text(d, d->status, sizeof(d->status));
 	notify_ready(d->status);
@@ -795,6 +843,7 @@ static void stop(struct daemon *d)
 	sd_event_source_disable_unref(d->settle_timer);
 	sd_event_source_disable_unref(d->status_timer);
 	sd_event_source_disable_unref(d->counts_timer);
+	sd_event_source_disable_unref(d->heartbeat_timer);
 	sd_event_source_disable_unref(d->expand_timer);
 	sd_event_source_disable_unref(d->rescan_timer);
 	sd_event_source_disable_unref(d->retry_timer);

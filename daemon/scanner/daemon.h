@@ -84,6 +84,7 @@ struct daemon {
 	sd_event_source *rescan_timer;
 	sd_event_source *retry_timer;
 	sd_event_source *counts_timer;
+	sd_event_source *heartbeat_timer;
 
 	/* folders that could not be watched or read: rescanned every
 	 * rescan_interval while any is left */
