@@ -23,6 +23,11 @@ pass() { echo "ok - $*"; }
 # that only wait for hardware masked (a 90 s timeout for a serial console).
 root_prepare() {
 	[ -f "$LOWER/.hashwatch-root-version" ] && return 0
+	mkdir -p "$ROOT_CACHE"
+	# One creator at a time; a second run waits and then finds the root.
+	exec 9>"$ROOT_CACHE/.lock"
+	flock 9
+	[ -f "$LOWER/.hashwatch-root-version" ] && { exec 9>&-; return 0; }
 	command -v debootstrap >/dev/null || skip "debootstrap is missing ('make deps')"
 	local tmp=$LOWER.tmp
 	rm -rf "$tmp"
@@ -39,6 +44,7 @@ root_prepare() {
 		serial-getty@ttyS0.service console-getty.service getty.target >/dev/null 2>&1
 	echo "$ROOT_VERSION" > "$tmp/.hashwatch-root-version"
 	mv "$tmp" "$LOWER"
+	exec 9>&-
 }
 
 # Boot a fresh overlay of the cached root; sets SD_PID (the host PID of its
@@ -97,7 +103,8 @@ root_stop() {
 		umount -l "$MNT"
 		# Keep downloaded packages for the next run (the cache is ours);
 		# a lower layer may only change while no overlay uses it.
-		cp -n "$T"/upper/var/cache/apt/archives/*.deb "$LOWER/var/cache/apt/archives/" 2>/dev/null
+		grep -q "lowerdir=$LOWER[,: ]" /proc/mounts ||
+			cp -n "$T"/upper/var/cache/apt/archives/*.deb "$LOWER/var/cache/apt/archives/" 2>/dev/null
 	fi
 }
 cleanup() { root_stop; rm -rf "$T"; }
