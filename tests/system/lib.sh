@@ -33,13 +33,13 @@ root_prepare() {
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	note "creating the Debian 12 root in $LOWER (once; a few minutes)"
-	debootstrap --variant=minbase bookworm "$tmp" http://deb.debian.org/debian >"$T/debootstrap.log" 2>&1 ||
+	debootstrap --variant=minbase --include=systemd,dbus bookworm "$tmp" http://deb.debian.org/debian \
+		>"$T/debootstrap.log" 2>&1 ||
 		{ tail -20 "$T/debootstrap.log"; skip "debootstrap could not reach the Debian mirror"; }
 	cp /etc/resolv.conf "$tmp/etc/resolv.conf"
-	mount -t proc proc "$tmp/proc"
-	chroot "$tmp" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd dbus' \
-		>"$T/root-apt.log" 2>&1 || { umount "$tmp/proc"; tail -20 "$T/root-apt.log"; fail "installing systemd into the root"; }
-	umount "$tmp/proc"
+	# Package lists, for the dependencies of the packages under test.
+	chroot "$tmp" apt-get update -qq >"$T/root-apt.log" 2>&1 ||
+		{ tail -20 "$T/root-apt.log"; fail "apt-get update in the root"; }
 	chroot "$tmp" systemctl mask e2scrub_reap.service systemd-logind.service getty@tty1.service \
 		serial-getty@ttyS0.service console-getty.service getty.target >/dev/null 2>&1
 	echo "$ROOT_VERSION" > "$tmp/.hashwatch-root-version"
