@@ -5,7 +5,8 @@
 # daemon/cli/*.c -> hashwatch; daemon/scanner/*.c -> hashwatchd;
 # daemon/uplink/*.c -> hashwatch-uplink; receiver/*.c -> hashwatch-receiver;
 # models/opencv/*.cpp -> hashwatch-opencv.so (optional module);
-# tests/unit/test_*.c -> one test program each; tests/bench/bench_*.c ->
+# tests/unit/test_*.c -> one test program each; tests/tools/*.c -> helper
+# programs the integration tests run; tests/bench/bench_*.c ->
 # one benchmark program each; tests/fuzz/fuzz_*.c -> libFuzzer targets.
 
 include config.mk
@@ -15,18 +16,27 @@ MODELS_SRC = $(wildcard models/*.c)
 DB_SRC = $(wildcard hashdb/*.c)
 CLI_SRC = $(wildcard daemon/cli/*.c)
 SCANNER_SRC = $(wildcard daemon/scanner/*.c)
+# Everything of hashwatchd but main(), so that tests/unit/test_daemon_*.c
+# can link the scanner's modules.
+SCANNER_LIB_SRC = $(filter-out daemon/scanner/main.c,$(SCANNER_SRC))
 UPLINK_SRC = $(wildcard daemon/uplink/*.c)
+# Everything of hashwatch-uplink but main(), so that tests/unit/test_uplink_*.c
+# can link its modules.
+UPLINK_LIB_SRC = $(filter-out daemon/uplink/main.c,$(UPLINK_SRC))
 RECEIVER_SRC = $(wildcard receiver/*.c)
 CV_SRC = $(wildcard models/opencv/*.cpp)
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+TOOL_SRC = $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIBUTIL = $(BUILD)/libhwutil.a
 LIBMODELS = $(BUILD)/libhwmodels.a
 LIBDB = $(BUILD)/libhwdb.a
+LIBSCANNER = $(BUILD)/libhwscanner.a
+LIBUPLINK = $(BUILD)/libhwuplink.a
 # Order matters for static linking: users before providers.
 CORELIBS = $(LIBDB) $(LIBMODELS) $(LIBUTIL)
 
@@ -44,6 +54,7 @@ CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
 .PHONY: all deps test check check-san bench fuzz fuzz-build install install-core \
 	install-opencv install-receiver clean tests-build demo deb check-system
@@ -66,14 +77,18 @@ $(LIBMODELS): $(call obj,$(MODELS_SRC))
 	@rm -f $@; $(AR) rcs $@ $^
 $(LIBDB): $(call obj,$(DB_SRC))
 	@rm -f $@; $(AR) rcs $@ $(if $^,$^,)
+$(LIBSCANNER): $(call obj,$(SCANNER_LIB_SRC))
+	@rm -f $@; $(AR) rcs $@ $^
+$(LIBUPLINK): $(call obj,$(UPLINK_LIB_SRC))
+	@rm -f $@; $(AR) rcs $@ $^
 
 $(BUILD)/hashwatch: $(call obj,$(CLI_SRC)) $(CORELIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_ALL)) -ldl -lm
-$(BUILD)/hashwatchd: $(call obj,$(SCANNER_SRC)) $(CORELIBS)
+$(BUILD)/hashwatchd: $(call obj,daemon/scanner/main.c) $(LIBSCANNER) $(CORELIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_DAEMON)) -ldl -lm
-$(BUILD)/hashwatch-uplink: $(call obj,$(UPLINK_SRC)) $(LIBUTIL)
+$(BUILD)/hashwatch-uplink: $(call obj,daemon/uplink/main.c) $(LIBUPLINK) $(LIBUTIL)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_UPLINK)) -lm
 # The dashboard's files are built into www.o with .incbin.
@@ -104,13 +119,33 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORELIBS)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
 
+# The scanner's unit tests link its modules too (and need hashwatchd, whose
+# --worker mode they start).
+$(BUILD)/tests/test_daemon_%: tests/unit/test_daemon_%.c $(LIBSCANNER) $(CORELIBS) $(BUILD)/hashwatchd
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Idaemon/scanner -o $@ $< $(LIBSCANNER) $(CORELIBS) \
+		$(LDFLAGS_ALL) $(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) $(call pc_libs,$(PC_CORE)) -lm
+
+# The uplink's unit tests link its modules too.
+$(BUILD)/tests/test_uplink_%: tests/unit/test_uplink_%.c $(LIBUPLINK) $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Idaemon/uplink -o $@ $< $(LIBUPLINK) $(CORELIBS) \
+		$(LDFLAGS_ALL) $(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
+
 $(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) libjpeg) -ldl -lm
 
-tests-build: all $(UNIT_TESTS) $(BENCHES)
+tests-build: all $(UNIT_TESTS) $(BENCHES) $(TOOLS)
 
 # One test command for people and CI.
 check: tests-build
@@ -135,7 +170,15 @@ demo: deps
 check-san:
 	$(MAKE) SAN=1 check
 
-bench: all $(BENCHES)
+# The image benchmark's OpenCV peer (tests/bench/peer_opencv.cpp): built by
+# `make bench` only, so that nothing else needs OpenCV to build.
+PEER_BENCH = $(BUILD)/bench/peer_opencv
+$(PEER_BENCH): tests/bench/peer_opencv.cpp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX     $@")
+	$(Q)$(CXX) $(CXXFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(call pc_libs,opencv4)
+
+bench: all $(BENCHES) $(PEER_BENCH)
 	BUILD=$(BUILD) tests/bench/run.sh
 
 # libFuzzer targets: each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput

@@ -60,7 +60,7 @@ BUILD ?= build
 pc_cflags = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(1)))
 pc_libs = $(shell $(PKG_CONFIG) --libs $(1))
 
-PC_MODELS = vips libcrypto
+PC_MODELS = vips libjpeg libwebp libcrypto
 PC_DB = libsodium
 PC_CORE = $(PC_MODELS) $(PC_DB) json-c
 PC_DAEMON = $(PC_CORE) libsystemd libseccomp inih
@@ -80,7 +80,7 @@ LDFLAGS_ALL = $(LDHARDEN) $(SANFLAGS) $(LDFLAGS)
 
 # Debian packages needed to build, run and test (make deps installs them).
 DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev \
-	libvips-dev libjpeg62-turbo-dev libsodium-dev libssl-dev libjson-c-dev \
+	libvips-dev libjpeg62-turbo-dev libwebp-dev libsodium-dev libssl-dev libjson-c-dev \
 	libsystemd-dev libseccomp-dev libinih-dev libcurl4-openssl-dev \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libcmocka-dev \
 	libopencv-dev libopencv-contrib-dev

@@ -1,0 +1,526 @@
+/* config.c - table-driven INI parsing and validation.
+ *
+ * One table row per key says where the value goes, its type and its range;
+ * the inih callback only looks rows up, so adding a key is adding a row
+ * (and a paragraph in hashwatch.conf(5)).  The first error wins and is
+ * reported with the section, key and what was expected.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "fileio.h"
+
+enum ktype {
+	K_PATH,  /* absolute path */
+	K_ID,    /* device id: printable ASCII without spaces */
+	K_UINT,  /* unsigned in [min, max] */
+	K_SIZE,  /* bytes with K/M/G suffix */
+	K_COUNT, /* count with k/M/G decimal suffix */
+	K_BOOL,
+	K_GLOBS, /* space-separated absolute patterns, may repeat */
+	K_PATTERNS, /* space-separated fnmatch patterns, may repeat */
+};
+
+struct key {
+	const char *section;
+	const char *name;
+	enum ktype type;
+	size_t off;
+	size_t noff; /* K_GLOBS, K_PATTERNS: where the count goes */
+	uint64_t min, max;
+	const char *def; /* default as it would be written; NULL = required */
+};
+
+#define O(f) offsetof(struct config, f)
+static const struct key keys[] = {
+	{ "scan", "watch", K_GLOBS, O(watch), O(nwatch), 0, 0, NULL },
+	{ "scan", "exclude", K_PATTERNS, O(exclude), O(nexclude), 0, 0, "" },
+	{ "scan", "settle_ms", K_UINT, O(settle_ms), 0, 0, 10000, "100" },
+	{ "scan", "rescan_interval", K_UINT, O(rescan_interval_s), 0, 10, 86400, "600" },
+	{ "scan", "max_depth", K_UINT, O(max_depth), 0, 1, 1000, "64" },
+	{ "lists", "dir", K_PATH, O(lists_dir), 0, 0, 0, HW_LOCALSTATEDIR "/hashwatch/lists" },
+	{ "lists", "trusted_keys", K_PATH, O(trusted_keys), 0, 0, 0, HW_SYSCONFDIR "/hashwatch/keys" },
+	{ "lists", "min_signers", K_UINT, O(min_signers), 0, 1, 8, "1" },
+	{ "policy", "pdq_max_distance", K_UINT, O(pdq_max_distance), 0, 0, 128, "31" },
+	{ "policy", "pdq_min_quality", K_UINT, O(pdq_min_quality), 0, 0, 100, "50" },
+	{ "policy", "phash_max_distance", K_UINT, O(phash_max_distance), 0, 0, 32, "8" },
+	{ "policy", "dhash_max_distance", K_UINT, O(dhash_max_distance), 0, 0, 32, "8" },
+	{ "policy", "ahash_max_distance", K_UINT, O(ahash_max_distance), 0, 0, 32, "8" },
+	{ "policy", "dihedral", K_BOOL, O(dihedral), 0, 0, 0, "yes" },
+	{ "policy", "min_matches", K_UINT, O(min_matches), 0, 1, 1000, "1" },
+	{ "policy", "report_path", K_BOOL, O(report_path), 0, 0, 0, "no" },
+	{ "limits", "max_file_size", K_SIZE, O(max_file_size), 0, 1024, 4ull << 30, "64M" },
+	{ "limits", "max_pixels", K_COUNT, O(max_pixels), 0, 1000, 1000000000, "100M" },
+	{ "limits", "queue_length", K_UINT, O(queue_length), 0, 16, 1000000, "4096" },
+	{ "limits", "workers", K_UINT, O(workers), 0, 1, 64, "2" },
+	{ "limits", "decode_timeout_ms", K_UINT, O(decode_timeout_ms), 0, 100, 600000, "10000" },
+	{ "limits", "cpu_budget", K_UINT, O(cpu_budget), 0, 1, 100, "100" },
+	{ "limits", "cache_entries", K_UINT, O(cache_entries), 0, 1000, 100000000, "1000000" },
+	{ "state", "dir", K_PATH, O(state_dir), 0, 0, 0, HW_LOCALSTATEDIR "/hashwatch" },
+	{ "device", "id", K_ID, O(device_id), 0, 0, 0, NULL },
+};
+#undef O
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define CATEGORY_PREFIX "min_matches."
+
+struct parse_state {
+	struct config *c;
+	const char *name;
+	bool seen[NKEYS];
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+static void fail(struct parse_state *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail(struct parse_state *ps, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (ps->failed)
+		return;
+	ps->failed = true;
+	k = snprintf(ps->err, ps->errlen, "%s: ", ps->name);
+	if (k < 0 || (size_t)k >= ps->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ps->err + k, ps->errlen - (size_t)k, fmt, ap);
+	va_end(ap);
+}
+
+struct suffix {
+	const char *suffix;
+	uint64_t mul;
+};
+
+/* digits, then one of the suffixes (compared without case if nocase) */
+static int parse_scaled(const char *s, const struct suffix *sfx, size_t n, bool nocase,
+			uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	for (size_t i = 0; i < n; i++) {
+		if ((nocase ? strcasecmp(end, sfx[i].suffix) : strcmp(end, sfx[i].suffix)) != 0)
+			continue;
+		if (v > UINT64_MAX / sfx[i].mul)
+			return -ERANGE;
+		*ret = v * sfx[i].mul;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int config_parse_size(const char *s, uint64_t *ret)
+{
+	static const struct suffix sfx[] = {
+		{ "", 1 }, { "B", 1 },
+		{ "K", 1ull << 10 }, { "KB", 1ull << 10 }, { "KIB", 1ull << 10 },
+		{ "M", 1ull << 20 }, { "MB", 1ull << 20 }, { "MIB", 1ull << 20 },
+		{ "G", 1ull << 30 }, { "GB", 1ull << 30 }, { "GIB", 1ull << 30 },
+	};
+	return parse_scaled(s, sfx, sizeof(sfx) / sizeof(sfx[0]), true, ret);
+}
+
+int config_parse_count(const char *s, uint64_t *ret)
+{
+	/* case matters: m would be ambiguous next to M */
+	static const struct suffix sfx[] = {
+		{ "", 1 }, { "k", 1000 }, { "K", 1000 }, { "M", 1000000 }, { "G", 1000000000 },
+	};
+	return parse_scaled(s, sfx, sizeof(sfx) / sizeof(sfx[0]), false, ret);
+}
+
+static int parse_bool(const char *s, bool *ret)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*ret = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*ret = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static bool valid_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > CONFIG_DEVICE_ID_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._:-", *s))
+			return false;
+	return true;
+}
+
+/* Split on blanks; "double quotes" keep spaces inside one pattern.
+ * Appends to *v / *n.  Returns 0, -EINVAL (unbalanced quote), -E2BIG or
+ * -ENOMEM. */
+static int split_patterns(const char *s, char ***v, size_t *n)
+{
+	while (*s) {
+		const char *start, *end;
+		char **nv, *tok;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		if (*s == '"') {
+			start = ++s;
+			end = strchr(s, '"');
+			if (!end)
+				return -EINVAL;
+			s = end + 1;
+		} else {
+			start = s;
+			while (*s && *s != ' ' && *s != '\t')
+				s++;
+			end = s;
+		}
+		if (end == start)
+			continue;
+		if (*n >= CONFIG_MAX_GLOBS)
+			return -E2BIG;
+		tok = strndup(start, (size_t)(end - start));
+		if (!tok)
+			return -ENOMEM;
+		nv = realloc(*v, (*n + 1) * sizeof(**v));
+		if (!nv) {
+			free(tok);
+			return -ENOMEM;
+		}
+		*v = nv;
+		(*v)[(*n)++] = tok;
+	}
+	return 0;
+}
+
+static int set_category(struct parse_state *ps, const char *cat, const char *value)
+{
+	struct config *c = ps->c;
+	struct config_category *nc;
+	unsigned long long v;
+	char *end;
+
+	if (!*cat || strlen(cat) > 64) {
+		fail(ps, "[policy] %s%s: a category name (1 to 64 characters) must follow '%s'",
+		     CATEGORY_PREFIX, cat, CATEGORY_PREFIX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->ncategories; i++)
+		if (strcmp(c->categories[i].name, cat) == 0) {
+			fail(ps, "[policy] %s%s is set twice", CATEGORY_PREFIX, cat);
+			return -EINVAL;
+		}
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (!isdigit((unsigned char)*value) || *end || errno || v < 1 || v > 1000) {
+		fail(ps, "[policy] %s%s = '%s': expected a whole number from 1 to 1000",
+		     CATEGORY_PREFIX, cat, value);
+		return -EINVAL;
+	}
+	if (c->ncategories >= CONFIG_MAX_CATEGORIES) {
+		fail(ps, "[policy] too many %sCATEGORY keys (at most %d)", CATEGORY_PREFIX,
+		     CONFIG_MAX_CATEGORIES);
+		return -E2BIG;
+	}
+	nc = realloc(c->categories, (c->ncategories + 1) * sizeof(*nc));
+	if (!nc)
+		return -ENOMEM;
+	c->categories = nc;
+	nc[c->ncategories].name = strdup(cat);
+	if (!nc[c->ncategories].name)
+		return -ENOMEM;
+	nc[c->ncategories].min_matches = (unsigned)v;
+	c->ncategories++;
+	return 0;
+}
+
+/* Store one value according to its row.  Returns 0 or -EINVAL (message
+ * already set) / -ENOMEM. */
+static int set_value(struct parse_state *ps, const struct key *k, const char *value)
+{
+	void *field = (char *)ps->c + k->off;
+	uint64_t v = 0;
+	int r = 0;
+
+	switch (k->type) {
+	case K_PATH:
+		if (value[0] != '/') {
+			fail(ps, "[%s] %s = '%s': expected an absolute path (starting with /)",
+			     k->section, k->name, value);
+			return -EINVAL;
+		}
+		break;
+	case K_ID:
+		if (!valid_id(value)) {
+			fail(ps, "[%s] %s = '%s': expected 1 to %d characters among "
+				 "letters, digits and . _ : - (an asset tag, not a person's name)",
+			     k->section, k->name, value, CONFIG_DEVICE_ID_MAX);
+			return -EINVAL;
+		}
+		break;
+	case K_UINT:
+	case K_SIZE:
+	case K_COUNT: {
+		char *end = NULL;
+		if (k->type == K_SIZE)
+			r = config_parse_size(value, &v);
+		else if (k->type == K_COUNT)
+			r = config_parse_count(value, &v);
+		else {
+			errno = 0;
+			v = strtoull(value, &end, 10);
+			r = (!isdigit((unsigned char)*value) || *end || errno) ? -EINVAL : 0;
+		}
+		if (r < 0 || v < k->min || v > k->max) {
+			fail(ps, "[%s] %s = '%s': expected %s from %" PRIu64 " to %" PRIu64 "%s",
+			     k->section, k->name, value,
+			     k->type == K_SIZE ? "a size in bytes" : "a whole number",
+			     k->min, k->max,
+			     k->type == K_SIZE ? " (suffixes K, M, G allowed)" :
+			     k->type == K_COUNT ? " (suffixes k, M, G allowed)" : "");
+			return -EINVAL;
+		}
+		if (k->type == K_UINT)
+			*(unsigned *)field = (unsigned)v;
+		else
+			*(uint64_t *)field = v;
+		return 0;
+	}
+	case K_BOOL:
+		if (parse_bool(value, (bool *)field) < 0) {
+			fail(ps, "[%s] %s = '%s': expected yes or no", k->section, k->name, value);
+			return -EINVAL;
+		}
+		return 0;
+	case K_GLOBS:
+	case K_PATTERNS: {
+		char ***v_ = (char ***)field;
+		size_t *n_ = (size_t *)(void *)((char *)ps->c + k->noff);
+		size_t before = *n_;
+		r = split_patterns(value, v_, n_);
+		if (r == -EINVAL)
+			fail(ps, "[%s] %s: unbalanced double quote in '%s'", k->section, k->name, value);
+		else if (r == -E2BIG)
+			fail(ps, "[%s] %s: more than %d patterns", k->section, k->name,
+			     CONFIG_MAX_GLOBS);
+		if (r < 0)
+			return r;
+		for (size_t i = before; k->type == K_GLOBS && i < *n_; i++)
+			if ((*v_)[i][0] != '/') {
+				fail(ps, "[%s] %s: '%s' is not an absolute path pattern "
+					 "(write e.g. /home/*/Pictures)", k->section, k->name, (*v_)[i]);
+				return -EINVAL;
+			}
+		return 0;
+	}
+	}
+	/* string types */
+	char **s = (char **)field;
+	free(*s);
+	*s = strdup(value);
+	return *s ? 0 : -ENOMEM;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	size_t plen = strlen(CATEGORY_PREFIX);
+
+	if (ps->failed)
+		return 1;
+	if (strcmp(section, "policy") == 0 && strncmp(name, CATEGORY_PREFIX, plen) == 0) {
+		int r = set_category(ps, name + plen, value);
+		if (r < 0 && !ps->failed)
+			fail(ps, "%s", strerror(-r));
+		return 1;
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		if (strcmp(section, k->section) != 0 || strcmp(name, k->name) != 0)
+			continue;
+		if (ps->seen[i] && k->type != K_GLOBS && k->type != K_PATTERNS) {
+			fail(ps, "[%s] %s is set twice (or continued on an indented line); "
+				 "keep one", section, name);
+			return 1;
+		}
+		ps->seen[i] = true;
+		int r = set_value(ps, k, value);
+		if (r < 0 && !ps->failed)
+			fail(ps, "[%s] %s: %s", section, name, strerror(-r));
+		return 1;
+	}
+	bool known_section = false;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(section, keys[i].section) == 0)
+			known_section = true;
+	if (!known_section)
+		fail(ps, "unknown section [%s] (key '%s'); known sections are [scan], "
+			 "[lists], [policy], [limits], [state] and [device]",
+		     section, name);
+	else
+		fail(ps, "unknown key '%s' in [%s]; see hashwatch.conf(5) for the keys",
+		     name, section);
+	return 1;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	for (size_t i = 0; i < c->nwatch; i++)
+		free(c->watch[i]);
+	free(c->watch);
+	for (size_t i = 0; i < c->nexclude; i++)
+		free(c->exclude[i]);
+	free(c->exclude);
+	for (size_t i = 0; i < c->ncategories; i++)
+		free(c->categories[i].name);
+	free(c->categories);
+	free(c->lists_dir);
+	free(c->trusted_keys);
+	free(c->state_dir);
+	free(c->device_id);
+	free(c);
+}
+
+/* Lines longer than this are a mistake, not a configuration. */
+#define CONFIG_MAX_LINE 16384
+
+int config_parse(const char *text, const char *name, struct config **ret,
+		 char *err, size_t errlen)
+{
+	struct parse_state ps = { .name = name, .err = err, .errlen = errlen };
+	struct config *c = calloc(1, sizeof(*c));
+	int r, line;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!c)
+		return -ENOMEM;
+	ps.c = c;
+	/* Debian's libinih lets these be set at run time: lines up to 16 KiB
+	 * (long watch lists) instead of 200 characters. */
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_max_line = CONFIG_MAX_LINE;
+
+	const char *p = text;
+	for (line = 1; *p; line++) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len + 3 > CONFIG_MAX_LINE) {
+			fail(&ps, "line %d is longer than %d characters; continue a long "
+				  "watch list on indented lines", line, CONFIG_MAX_LINE - 3);
+			r = -EINVAL;
+			goto out;
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	line = ini_parse_string(text, on_key, &ps);
+	if (ps.failed) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (line == -2) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (line != 0) {
+		fail(&ps, "line %d: not 'key = value', '[section]' or a comment", line);
+		r = -EINVAL;
+		goto out;
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (ps.seen[i])
+			continue;
+		if (!keys[i].def) {
+			fail(&ps, "[%s] %s is required (see hashwatch.conf(5))",
+			     keys[i].section, keys[i].name);
+			r = -EINVAL;
+			goto out;
+		}
+		r = set_value(&ps, &keys[i], keys[i].def);
+		if (r < 0)
+			goto out;
+	}
+	if (c->nwatch == 0) {
+		fail(&ps, "[scan] watch lists no folder; give at least one pattern such "
+			  "as /home/*/Pictures");
+		r = -EINVAL;
+		goto out;
+	}
+	c->path = strdup(name);
+	if (!c->path) {
+		r = -ENOMEM;
+		goto out;
+	}
+	crypto_hash_sha256(c->digest, (const unsigned char *)text, strlen(text));
+	sodium_bin2hex(c->digest_hex, sizeof(c->digest_hex), c->digest, sizeof(c->digest));
+	*ret = c;
+	c = NULL;
+	r = 0;
+out:
+	if (r < 0 && !ps.failed)
+		fail(&ps, "%s", strerror(-r));
+	config_free(c);
+	return r;
+}
+
+int config_load(const char *path, struct config **ret, char *err, size_t errlen)
+{
+	void *buf = NULL;
+	size_t len;
+	int r;
+
+	r = hw_read_file(path, CONFIG_MAX_BYTES, &buf, &len);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: cannot read the configuration: %s%s", path,
+			 r == -EFBIG ? "larger than 1 MiB" : strerror(-r),
+			 r == -ENOENT ? " (give another file with --config FILE)" : "");
+		return r;
+	}
+	if (memchr(buf, '\0', len)) {
+		snprintf(err, errlen, "%s: contains a NUL byte; not a text file", path);
+		free(buf);
+		return -EINVAL;
+	}
+	r = config_parse(buf, path, ret, err, errlen);
+	free(buf);
+	return r;
+}
+
+unsigned config_min_matches(const struct config *c, const char *category)
+{
+	for (size_t i = 0; category && i < c->ncategories; i++)
+		if (strcmp(c->categories[i].name, category) == 0)
+			return c->categories[i].min_matches;
+	return c->min_matches;
+}
