@@ -55,18 +55,6 @@ static void test_defaults(void **state)
 	config_free(c);
 }
 
-/* hashwatch-uplink reads [uplink] from the same file and checks it itself;
- * the scanner must not refuse a file that configures both. */
-static void test_uplink_section(void **state)
-{
-	(void)state;
-	struct config *c = parse_ok(MINIMAL "[uplink]\nurl = https://alerts.example\n"
-					    "ca_file = /etc/hashwatch/ca.pem\n");
-	assert_string_equal(c->device_id, "ASSET-1");
-	config_free(c);
-	expect_error(MINIMAL "[uplnk]\nurl = https://alerts.example\n", "unknown section [uplnk]");
-}
-
 static void test_values(void **state)
 {
 	(void)state;
@@ -247,7 +235,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_uplink_section),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_long_lines),
