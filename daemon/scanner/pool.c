@@ -34,6 +34,10 @@
  * once) ever meets the limit. */
 #define WORKER_CPU_MIN_S 60
 #define WORKER_CPU_TIMEOUTS 10
+/* Initialising libvips, warming up its loaders and entering the sandbox
+ * takes a second or two on a busy laptop; a worker not ready by then is
+ * stuck. */
+#define WORKER_START_USEC (30 * 1000000ull)
 
 extern char **environ;
 
@@ -171,7 +175,7 @@ static void take_report(struct pool_worker *w)
 		ssize_t k = recv(w->sock, buf, sizeof(buf), MSG_DONTWAIT);
 		if (k <= 0)
 			break;
-		if (!sandbox_report_parse(buf, (size_t)k, &w->denied_syscall))
+		if (sandbox_message_parse(buf, (size_t)k, &w->denied_syscall) != SANDBOX_MSG_DENIED)
 			w->denied_syscall = -1;
 	}
 }
@@ -242,7 +246,9 @@ static int spawn(struct pool_worker *w)
 		w->state = PW_DEAD;
 		return r;
 	}
-	w->state = PW_IDLE;
+	/* idle once it says it is in its sandbox (on_reply) */
+	w->state = PW_STARTING;
+	arm_timer(w, WORKER_START_USEC);
 	return 0;
 }
 
@@ -270,6 +276,11 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 		if (p->o.ready)
 			p->o.ready(p->o.ud);
 		break;
+	case PW_STARTING:
+		plog(p, LOG_ERR, "worker %d did not enter its sandbox within %llu s; replacing it",
+		     (int)w->pid, (unsigned long long)(WORKER_START_USEC / 1000000));
+		kill_worker(w);
+		break;
 	case PW_DEAD:
 		if (w->pid > 0) {
 			/* its exit was signalled but it was not reapable yet */
@@ -285,8 +296,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 			arm_timer(w, BACKOFF_MAX_USEC);
 		} else {
 			p->stats.restarts++;
-			if (p->o.ready)
-				p->o.ready(p->o.ud);
 		}
 		break;
 	case PW_IDLE:
@@ -437,9 +446,26 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *ud)
 			kill(w->pid, SIGKILL);
 		goto out;
 	}
-	if (sandbox_report_parse(rep, (size_t)k, &nr)) {
+	switch (sandbox_message_parse(rep, (size_t)k, &nr)) {
+	case SANDBOX_MSG_DENIED:
 		/* it is dying of SIGSYS: on_child reports it */
 		w->denied_syscall = nr;
+		goto out;
+	case SANDBOX_MSG_READY:
+		if (w->state != PW_STARTING) {
+			protocol_error(w, "a second 'ready'");
+			goto out;
+		}
+		disarm_timer(w);
+		w->state = PW_IDLE;
+		if (p->o.ready)
+			p->o.ready(p->o.ud);
+		goto out;
+	case SANDBOX_MSG_NONE:
+		break;
+	}
+	if (w->state == PW_STARTING) {
+		protocol_error(w, "a reply before 'ready'");
 		goto out;
 	}
 	if (w->state != PW_BUSY) {
@@ -644,7 +670,7 @@ void pool_set_sandbox(struct pool *p, uint64_t worker_memory, unsigned worker_fi
 	build_argv(p);
 	for (unsigned i = 0; changed && i < p->o.workers; i++) {
 		struct pool_worker *w = &p->w[i];
-		if (w->state == PW_IDLE || w->state == PW_RESTING)
+		if (w->state == PW_IDLE || w->state == PW_RESTING || w->state == PW_STARTING)
 			recycle(w);
 		else if (w->state == PW_BUSY)
 			w->recycle_after_job = true;

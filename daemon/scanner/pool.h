@@ -60,7 +60,8 @@ struct pool_opts {
 	bool worker_opencv;
 };
 
-enum pool_wstate { PW_DEAD, PW_IDLE, PW_BUSY, PW_RESTING };
+/* PW_STARTING: started, not yet in its sandbox (no file goes to it). */
+enum pool_wstate { PW_DEAD, PW_STARTING, PW_IDLE, PW_BUSY, PW_RESTING };
 
 struct pool;
 

@@ -178,18 +178,32 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(128 + SIGSYS);
 }
 
-int sandbox_report_parse(const void *buf, size_t len, int *ret_syscall)
+int sandbox_send_ready(int sock)
+{
+	struct sandbox_report m = { SANDBOX_READY_MAGIC, 0, seccomp_arch_native(), 0 };
+	ssize_t k;
+
+	do
+		k = send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+	while (k < 0 && errno == EINTR);
+	return k == (ssize_t)sizeof(m) ? 0 : k < 0 ? -errno : -EIO;
+}
+
+enum sandbox_msg sandbox_message_parse(const void *buf, size_t len, int *ret_syscall)
 {
 	struct sandbox_report m;
 
 	if (len != sizeof(m))
-		return 0;
+		return SANDBOX_MSG_NONE;
 	memcpy(&m, buf, sizeof(m));
-	if (m.magic != SANDBOX_REPORT_MAGIC || m.syscall < 0 || m.syscall > 4095 ||
-	    m.arch != seccomp_arch_native() || m.pad != 0)
-		return 0;
+	if (m.arch != seccomp_arch_native() || m.pad != 0)
+		return SANDBOX_MSG_NONE;
+	if (m.magic == SANDBOX_READY_MAGIC && m.syscall == 0)
+		return SANDBOX_MSG_READY;
+	if (m.magic != SANDBOX_REPORT_MAGIC || m.syscall < 0 || m.syscall > 4095)
+		return SANDBOX_MSG_NONE;
 	*ret_syscall = m.syscall;
-	return 1;
+	return SANDBOX_MSG_DENIED;
 }
 
 const char *sandbox_syscall_name(int nr, char *buf, size_t len)

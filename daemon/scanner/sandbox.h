@@ -29,11 +29,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SANDBOX_REPORT_MAGIC 0x42535748u /* "HWSB" */
+#define SANDBOX_REPORT_MAGIC 0x42535748u /* "HWSB": a call was denied */
+#define SANDBOX_READY_MAGIC 0x59525748u  /* "HWRY": sandboxed, ready */
 
-/* What a worker sends before it dies of a denied call.  Fixed size, and a
- * different size from every proto.h message, so that it cannot be taken
- * for one. */
+/* What a worker sends once it is in its sandbox (syscall 0), and before it
+ * dies of a denied call.  Fixed size, and a different size from every
+ * proto.h message, so that it cannot be taken for one. */
 struct sandbox_report {
 	uint32_t magic;
 	int32_t syscall; /* the number the kernel saw */
@@ -67,10 +68,19 @@ unsigned sandbox_prepare(uint32_t models);
  * on to read untrusted input (the caller exits). */
 int sandbox_enter(int sock, const struct sandbox_limits *lim, char *err, size_t errlen);
 
-/* Daemon side: is buf[0..len) a report of a denied call?  Returns 1 and
- * sets *ret_syscall, or 0 when it is something else (then it is not one,
- * whatever its bytes). */
-int sandbox_report_parse(const void *buf, size_t len, int *ret_syscall);
+/* Worker side, after sandbox_enter(): tell the daemon that requests may
+ * come.  The daemon hands no file to a worker before this.  0 or -errno. */
+int sandbox_send_ready(int sock);
+
+enum sandbox_msg {
+	SANDBOX_MSG_NONE = 0, /* not a sandbox message, whatever its bytes */
+	SANDBOX_MSG_READY,
+	SANDBOX_MSG_DENIED,   /* *ret_syscall set */
+};
+
+/* Daemon side: what buf[0..len) is.  *ret_syscall is written only for
+ * SANDBOX_MSG_DENIED. */
+enum sandbox_msg sandbox_message_parse(const void *buf, size_t len, int *ret_syscall);
 
 /* "openat" for a call number of this machine's architecture, or "?" when
  * unknown; writes into buf (at least 32 bytes) and returns it. */

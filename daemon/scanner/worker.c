@@ -149,6 +149,8 @@ int worker_run(const char *argv0, int sock, const struct worker_opts *o)
 		fprintf(stderr, "hashwatchd worker: %s\n", err);
 		return 2;
 	}
+	if (sandbox_send_ready(sock) < 0)
+		return 0; /* the daemon is gone */
 	for (;;) {
 		r = receive(sock, &req, &fd);
 		if (r == 0)

@@ -16,6 +16,7 @@
 
 #include "pool.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "worker.h"
 
 struct outcome {
@@ -53,6 +54,7 @@ static void on_ready(void *ud)
 /* Test-only worker: behaves according to the file's first byte. */
 static int script_worker(int sock)
 {
+	sandbox_send_ready(sock); /* not sandboxed, but the pool waits for it */
 	for (;;) {
 		union {
 			struct cmsghdr a;
@@ -151,6 +153,7 @@ static void start_pool(sd_event **ev, struct pool *p, char **argv, unsigned work
 	};
 	assert_int_equal(sd_event_new(ev), 0);
 	assert_int_equal(pool_start(p, *ev, &o), 0);
+	wait_idle(*ev, p); /* a worker takes files once it is in its sandbox */
 }
 
 static void test_real_worker_digest(void **state)

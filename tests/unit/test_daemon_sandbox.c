@@ -151,8 +151,7 @@ static int finish_child(struct child *c, int *nr)
 	assert_int_equal(waitpid(c->pid, &status, 0), c->pid);
 	*nr = -1;
 	while ((k = recv(c->sock, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		if (!sandbox_report_parse(buf, (size_t)k, nr))
-			continue;
+		sandbox_message_parse(buf, (size_t)k, nr);
 	close(c->sock);
 	close(pipe_fds[1]);
 	return status;
@@ -268,30 +267,36 @@ static void test_proc_shows_sandbox(void **state)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
-static void test_report_parse(void **state)
+static void test_message_parse(void **state)
 {
 	struct sandbox_report m = { SANDBOX_REPORT_MAGIC, 257, seccomp_arch_native(), 0 };
 	uint8_t big[sizeof(m) + 1] = { 0 };
 	int nr = -7;
 	(void)state;
 
-	assert_int_equal(sandbox_report_parse(&m, sizeof(m), &nr), 1);
+	assert_int_equal(sandbox_message_parse(&m, sizeof(m), &nr), SANDBOX_MSG_DENIED);
 	assert_int_equal(nr, 257);
 	nr = -7;
 	memcpy(big, &m, sizeof(m));
-	assert_int_equal(sandbox_report_parse(big, sizeof(big), &nr), 0);
-	assert_int_equal(sandbox_report_parse(&m, sizeof(m) - 1, &nr), 0);
+	assert_int_equal(sandbox_message_parse(big, sizeof(big), &nr), SANDBOX_MSG_NONE);
+	assert_int_equal(sandbox_message_parse(&m, sizeof(m) - 1, &nr), SANDBOX_MSG_NONE);
 	m.magic ^= 1;
-	assert_int_equal(sandbox_report_parse(&m, sizeof(m), &nr), 0);
+	assert_int_equal(sandbox_message_parse(&m, sizeof(m), &nr), SANDBOX_MSG_NONE);
 	m.magic ^= 1;
 	m.syscall = -1;
-	assert_int_equal(sandbox_report_parse(&m, sizeof(m), &nr), 0);
+	assert_int_equal(sandbox_message_parse(&m, sizeof(m), &nr), SANDBOX_MSG_NONE);
 	m.syscall = 5000;
-	assert_int_equal(sandbox_report_parse(&m, sizeof(m), &nr), 0);
+	assert_int_equal(sandbox_message_parse(&m, sizeof(m), &nr), SANDBOX_MSG_NONE);
 	m.syscall = 1;
 	m.arch ^= 0x1000;
-	assert_int_equal(sandbox_report_parse(&m, sizeof(m), &nr), 0);
-	assert_int_equal(nr, -7); /* written only on success */
+	assert_int_equal(sandbox_message_parse(&m, sizeof(m), &nr), SANDBOX_MSG_NONE);
+	assert_int_equal(nr, -7); /* written only for a denied call */
+	/* ready: its own magic, call 0 */
+	m = (struct sandbox_report){ SANDBOX_READY_MAGIC, 0, seccomp_arch_native(), 0 };
+	assert_int_equal(sandbox_message_parse(&m, sizeof(m), &nr), SANDBOX_MSG_READY);
+	m.syscall = 2;
+	assert_int_equal(sandbox_message_parse(&m, sizeof(m), &nr), SANDBOX_MSG_NONE);
+	assert_int_equal(nr, -7);
 }
 
 /* ---- through the pool ---- */
@@ -309,7 +314,7 @@ static int violating_worker(const char *argv0, int sock)
 	if (!rep || !res || decode_init(argv0) < 0)
 		return 2;
 	sandbox_prepare(HW_MODELS_DEFAULT);
-	if (sandbox_enter(sock, &lim, err, sizeof(err)) < 0) {
+	if (sandbox_enter(sock, &lim, err, sizeof(err)) < 0 || sandbox_send_ready(sock) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
@@ -482,7 +487,7 @@ int main(int argc, char **argv)
 	sigaddset(&ss, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report_parse),
+		cmocka_unit_test(test_message_parse),
 		cmocka_unit_test(test_denied_calls),
 		cmocka_unit_test(test_allowed_calls),
 		cmocka_unit_test(test_proc_shows_sandbox),
