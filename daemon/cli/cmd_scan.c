@@ -172,12 +172,12 @@ static void scan_file(struct scan *s, const char *path)
 		       (s->mask & (1u << HW_MODEL_PDQ)) ? HASHER_DIHEDRAL : 0, &s->dopts, res,
 		       err, sizeof(err));
 	free(buf);
-	if (r < 0)
-		s->skipped[skip_for(r)]++;
 	if (r == -ENOMEM) {
 		free(res);
 		goto unreadable;
 	}
+	if (r < 0)
+		s->skipped[skip_for(r)]++;
 	if ((res->mask & (1u << HW_MODEL_PDQ)) && res->hash[HW_MODEL_PDQ].quality < s->min_quality)
 		s->skipped[SKIP_LOW_QUALITY]++;
 	if (res->mask)
