@@ -206,6 +206,9 @@ deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "all build and test dependencies are installed"; fi
+	@command -v npm >/dev/null || { echo "installing: npm"; apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm || \
+		echo "warning: npm could not be installed; the dashboard browser test will SKIP"; }
 
 # make install puts everything the Debian packages ship under DESTDIR; the
 # three parts are separate targets so that debian/rules can install each

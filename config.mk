@@ -79,10 +79,13 @@ CXXFLAGS_ALL = -std=c++17 $(OPT) $(CXXWARN) -fPIC $(SANFLAGS) -I. -Imodels \
 LDFLAGS_ALL = $(LDHARDEN) $(SANFLAGS) $(LDFLAGS)
 
 # Debian packages needed to build, run and test (make deps installs them).
+# npm is not listed: NodeSource's nodejs (on some machines) ships npm and
+# conflicts with Debian's npm package, so make deps adds npm only when the
+# npm command is absent.
 DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev \
 	libvips-dev libjpeg62-turbo-dev libwebp-dev libsodium-dev libssl-dev libjson-c-dev \
 	libsystemd-dev libseccomp-dev libinih-dev libcurl4-openssl-dev \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libcmocka-dev \
 	libopencv-dev libopencv-contrib-dev
-DEB_TEST = libvips-tools python3 openssl curl jq valgrind file chromium nodejs npm \
+DEB_TEST = libvips-tools python3 openssl curl jq valgrind file chromium nodejs \
 	debhelper dpkg-dev fakeroot lintian debootstrap
