@@ -35,9 +35,8 @@ done
 stop_daemon
 
 # with a watchdog of 4 s: sd-event pings every 2 to 3 s, and nothing else
-# wakes the process (a ping may cost two or three switches when other
-# processes preempt it on a busy machine: seen at load 15 under ASan; the
-# strict zero-wake-up check is the quiet period above)
+# wakes the process (a ping may cost a few switches when other processes
+# preempt it on a busy machine; any polling would cost dozens)
 start_daemon WATCHDOG_USEC=4000000
 wait_crawled 2
 sleep 3
@@ -47,6 +46,6 @@ n1=$(grep -c '^WATCHDOG=1' "$T/notify.log")
 pings=$((n1 - n0))
 note "watchdog: $pings pings, $((b - a)) context switches in 10 s"
 [ "$pings" -ge 3 ] && [ "$pings" -le 6 ] || fail "$pings WATCHDOG=1 pings in 10 s with WatchdogSec=4"
-[ $((b - a)) -le $((3 * pings)) ] || fail "$((b - a)) context switches for $pings watchdog pings"
+[ $((b - a)) -le $((3 * pings + 2)) ] || fail "$((b - a)) context switches for $pings watchdog pings"
 stop_daemon
 echo "PASS: no wake-up in $QUIET s; $pings watchdog pings and $((b - a)) switches in 10 s"
