@@ -36,7 +36,9 @@ if [ $HAVE_D = 1 ]; then
 	# No [uplink] url: the uplink is skipped and the alert stays queued.
 	wait_until 60 "ls /var/lib/hashwatch/spool | grep -q ." || fail "no alert in the spool"
 	in_root systemctl is-failed hashwatch-uplink >/dev/null && fail "the unconfigured uplink is failed, not skipped"
-	pass "an alert is queued in the spool, the uplink (not configured) skipped, not failed"
+	got=$(in_root_sh 'stat -c "%a %U:%G" /var/lib/hashwatch/spool/*.json' | sort -u)
+	[ "$got" = "640 hashwatch:hashwatch-spool" ] || fail "alert files are '$got', expected '640 hashwatch:hashwatch-spool'"
+	pass "an alert is queued in the spool (0640, group hashwatch-spool), the uplink (not configured) skipped, not failed"
 else
 	note "no hashwatchd in the package: the state is written by hand"
 	in_root_sh 'echo "{}" > /var/lib/hashwatch/spool/queued.json && echo "record" > /var/lib/hashwatch/audit.log &&
