@@ -34,7 +34,7 @@ if [ $HAVE_D = 1 ]; then
 	wait_until 30 "systemctl status hashwatchd | grep -q 'active (running)'" || fail "hashwatchd is not active (running)"
 	drop_listed before-upgrade.jpg
 	# No [uplink] url: the uplink is skipped and the alert stays queued.
-	wait_until 60 "ls /var/lib/hashwatch/spool | grep -q ." || fail "no alert in the spool"
+	wait_until 60 "ls /var/lib/hashwatch/spool/*.json" || fail "no alert (*.json) in the spool"
 	in_root systemctl is-failed hashwatch-uplink >/dev/null && fail "the unconfigured uplink is failed, not skipped"
 	got=$(in_root_sh 'stat -c "%a %U:%G" /var/lib/hashwatch/spool/*.json' | sort -u)
 	[ "$got" = "640 hashwatch:hashwatch-spool" ] || fail "alert files are '$got', expected '640 hashwatch:hashwatch-spool'"
@@ -46,9 +46,10 @@ else
 		fail "writing the state by hand"
 fi
 
-# What must survive the upgrade, fingerprinted.
+# What must survive the upgrade, fingerprinted (alerts; not the heartbeat
+# file, which the restarted scanner rewrites).
 fingerprint() {
-	in_root_sh 'cd /var/lib/hashwatch && for f in spool/* device.key device.pub lists/*; do
+	in_root_sh 'cd /var/lib/hashwatch && for f in spool/*.json device.key device.pub lists/*; do
 		[ -f "$f" ] && echo "$(sha256sum < "$f" | cut -c1-16) $(stat -c "%a %U:%G" "$f") $f"; done'
 }
 fingerprint > "$T/before"
