@@ -131,8 +131,8 @@ if [ $HAVE_UP = 1 ] && [ $HAVE_RX = 1 ]; then
 	in_root_sh 'runuser -u hashwatch-receiver -- hashwatch-receiver alerts --db /var/lib/hashwatch-receiver/receiver.db --json' | head -3
 	pass "the listed image's alert was delivered to the receiver"
 else
-	wait_until 60 "ls /var/lib/hashwatch/spool/ | grep -q ." || fail "no alert in the spool within 60 s"
-	pass "the listed image produced an alert in the spool: $(in_root ls /var/lib/hashwatch/spool | head -1)"
+	wait_until 60 "ls /var/lib/hashwatch/spool/*.json" || fail "no alert (*.json) in the spool within 60 s"
+	pass "the listed image produced an alert in the spool: $(in_root_sh "ls /var/lib/hashwatch/spool/*.json" | head -1)"
 fi
 in_root hashwatch audit verify /var/lib/hashwatch/audit.log >"$T/verify" 2>&1 ||
 	{ cat "$T/verify"; fail "hashwatch audit verify"; }
