@@ -246,6 +246,7 @@ static uint32_t picture_start(const struct edge *e, uint32_t ch, const int ref[3
 struct band {
 	uint32_t thick;  /* lines to trim; 0: no band */
 	uint32_t stop;   /* line where the scan stopped (relative) */
+	uint32_t uniform; /* lines up to the last uniform one (relative) */
 	bool plain;      /* band lines all the way to the depth limit */
 	int colour[3];
 };
@@ -326,11 +327,14 @@ static void scan_band(const struct edge *e, uint32_t ch,
 			prev_drift = drift;
 			if (i + 1 - last_band > (wobble ? ring : gap)) {
 				/* Drifting on: a gradient - unless the drift
-				 * started with a jump from a flat band, which
-				 * is a border next to picture of nearly its
-				 * colour (a night sky in a black frame). */
+				 * started with a jump from a flat band of the
+				 * outermost frame's minimum, which is a border
+				 * next to picture of nearly its colour (a night
+				 * sky in a black frame); a few lines before a
+				 * jump are rather a blend. */
 				if (jump >= L.mean_tol / 2 && last_band >= factor * min_band &&
-				    last_band >= bp->min_band_px)
+				    last_band >= bp->min_band_px &&
+				    last_band >= permille(e->side, bp->min_band_permille))
 					ret->thick = last_band;
 				break;
 			}
@@ -349,6 +353,7 @@ static void scan_band(const struct edge *e, uint32_t ch,
 		}
 	}
 	ret->stop = i;
+	ret->uniform = last_band;
 	/* Uniform all the way to the inner limit: a plain image, or a picture
 	 * too small to hash on its own. */
 	ret->plain = i == e->depth && last_band + ring >= i;
@@ -413,10 +418,10 @@ static void scan_edge(const struct edge *e, uint32_t ch,
 		if (ret->thick || ret->plain || ret->stop == 0 || ret->stop > 2)
 			break;
 	}
-	/* a start further in only when this one failed within the lines a
-	 * blend can take: a long walk that failed (a gradient, a flat part
-	 * of a photo) is not walked again */
-	if (ret->thick || ret->plain || ret->stop == 0 || ret->stop > max_lead + 2)
+	/* a start further in only when this one's colour held for no more
+	 * lines than a blend can take: a long uniform walk that failed (a
+	 * gradient, a flat part of a photo) is not walked again */
+	if (ret->thick || ret->plain || ret->stop == 0 || ret->uniform > max_lead)
 		return;
 	for (uint32_t s = 1; s <= max_lead; s++) {
 		if (!stable_start(e, s, ch, &L, colour))
