@@ -246,6 +246,7 @@ static uint32_t picture_start(const struct edge *e, uint32_t ch, const int ref[3
 struct band {
 	uint32_t thick;  /* lines to trim; 0: no band */
 	uint32_t stop;   /* line where the scan stopped (relative) */
+	uint32_t uniform; /* lines up to the last uniform one (relative) */
 	bool plain;      /* band lines all the way to the depth limit */
 	int colour[3];
 };
@@ -285,7 +286,7 @@ static void scan_band(const struct edge *e, uint32_t ch,
 	uint32_t gap = bp->step_gap_divisor ? e->side / bp->step_gap_divisor : 0;
 	uint32_t ring = bp->ring_divisor ? e->side / bp->ring_divisor : 0;
 	uint32_t last_band = 0, i;
-	int prev_drift = 0;
+	int prev_drift = 0, band_drift = 0, jump = 0;
 	bool wobble = false;
 	struct limits L;
 
@@ -312,17 +313,31 @@ static void scan_band(const struct edge *e, uint32_t ch,
 					     ret->colour, &L, &drift);
 		if (c == LINE_BAND) {
 			last_band = i + 1;
+			band_drift = drift;
 			wobble = false;
 			prev_drift = 0;
 		} else if (c == LINE_SOFT) {
 			/* A gradient drifts further from the band colour
 			 * with every line; JPEG ringing goes back and forth,
 			 * and may last a chroma block. */
+			if (i == last_band)
+				jump = drift - band_drift;
 			if (drift + 1 < prev_drift)
 				wobble = true;
 			prev_drift = drift;
-			if (i + 1 - last_band > (wobble ? ring : gap))
+			if (i + 1 - last_band > (wobble ? ring : gap)) {
+				/* Drifting on: a gradient - unless the drift
+				 * started with a jump from a flat band of the
+				 * outermost frame's minimum, which is a border
+				 * next to picture of nearly its colour (a night
+				 * sky in a black frame); a few lines before a
+				 * jump are rather a blend. */
+				if (jump >= L.mean_tol / 2 && last_band >= factor * min_band &&
+				    last_band >= bp->min_band_px &&
+				    last_band >= permille(e->side, bp->min_band_permille))
+					ret->thick = last_band;
 				break;
+			}
 		} else {
 			/* Cut at the step: the soft lines before it are the
 			 * border's JPEG ringing more often than picture.  A
@@ -338,6 +353,7 @@ static void scan_band(const struct edge *e, uint32_t ch,
 		}
 	}
 	ret->stop = i;
+	ret->uniform = last_band;
 	/* Uniform all the way to the inner limit: a plain image, or a picture
 	 * too small to hash on its own. */
 	ret->plain = i == e->depth && last_band + ring >= i;
@@ -372,13 +388,16 @@ static bool stable_start(const struct edge *e, uint32_t s, uint32_t ch,
 
 /* The band along one edge.  Where two frames meet (and, after a cut, at
  * the start of the next frame) JPEG leaves lines that blend both colours:
- * up to a chroma block, 16 pixels, before any shrink-on-load.  So when the
- * band of the outermost line's colour does not make it, but that line is
- * uniform (a blend, not a photo's edge), the band may start a few lines in,
- * up to side / lead_divisor (at least 2): at the first line whose colour
- * the next two lines keep.  Past the first two lines it must then have
- * twice the minimum band of uniform lines: the lines skipped could have
- * been the start of a gradient. */
+ * up to a chroma block, 16 pixels, before any shrink-on-load; shrinking
+ * blends one line more.  So when the band of the outermost line's colour
+ * does not make it, but that line is uniform (a blend, not a photo's
+ * edge), the band may start a few lines in: first one or two lines in,
+ * with that line's colour, when the band of the outermost line stopped
+ * right after it (a single blended line); then up to side / lead_divisor
+ * lines in (at least 2), at the first line whose colour the next two
+ * lines keep.  Past the first two lines it must then have twice the
+ * minimum band of uniform lines: the lines skipped could have been the
+ * start of a gradient. */
 static void scan_edge(const struct edge *e, uint32_t ch,
 		      const struct border_params *bp, struct band *ret)
 {
@@ -392,8 +411,17 @@ static void scan_edge(const struct edge *e, uint32_t ch,
 	if (max_lead < 2)
 		max_lead = 2;
 	set_limits(e, bp, &L);
-	scan_band_from(e, 0, ch, bp, NULL, 1, ret);
-	if (ret->thick || ret->plain || ret->stop == 0)
+	/* the outermost line's colour; then, past one or two blended lines,
+	 * the next line's (a thin frame line may be no thicker than that) */
+	for (uint32_t s = 0; s <= 2 && s < e->depth; s++) {
+		scan_band_from(e, s, ch, bp, NULL, 1, ret);
+		if (ret->thick || ret->plain || ret->stop == 0 || ret->stop > 2)
+			break;
+	}
+	/* a start further in only when this one's colour held for no more
+	 * lines than a blend can take: a long uniform walk that failed (a
+	 * gradient, a flat part of a photo) is not walked again */
+	if (ret->thick || ret->plain || ret->stop == 0 || ret->uniform > max_lead)
 		return;
 	for (uint32_t s = 1; s <= max_lead; s++) {
 		if (!stable_start(e, s, ch, &L, colour))
@@ -543,7 +571,8 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 		min_h = 1;
 
 	b = (struct border_box){ 0, 0, img->width, img->height };
-	outer = b;
+	outer = b; /* the box before the last round that trimmed, or after the
+		      first when it was the only one */
 	for (unsigned r = 0; r < params->max_rounds; r++) {
 		struct round rd = { .n = 0, .first = r == 0 };
 		struct border_box before = b;
@@ -559,8 +588,7 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 		}
 		if (v == TRIM_NONE && h == TRIM_NONE)
 			break;
-		if (r == 0)
-			outer = b;
+		outer = r > 0 ? before : b;
 	}
 	if (b.w == img->width && b.h == img->height)
 		return 0;

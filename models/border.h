@@ -10,23 +10,37 @@
  *
  * A band is a run of lines (rows for the top and bottom edges, columns for
  * the left and right ones) starting at the edge, each of whose pixels lies
- * within `tol` of the band's colour (the median colour of the outermost
- * line) except for a few outliers, and whose mean stays within `mean_tol`
- * of it.  Each edge has its own colour (a screenshot's status bar and
- * navigation bar differ).  A band counts only when
+ * within `tol` of the band's colour (the median colour of its first line)
+ * except for a few outliers, and whose mean stays within `mean_tol` of it.
+ * Each edge has its own colour (a screenshot's status bar and navigation
+ * bar differ).  A band counts only when
  *   - it is at least min_band_permille of the side and min_band_px thick,
  *     so that ordinary photos are not trimmed at random;
  *   - it ends at a clear step (a line far from the band colour) within a few
  *     lines of its last uniform line: a smooth gradient (a clear sky) drifts
- *     away from its first line's colour slowly and is not a band;
+ *     away from its first line's colour steadily and is not a band, while
+ *     JPEG ringing next to the picture goes back and forth and is allowed
+ *     for up to side / ring_divisor lines; the cut goes past the ringing to
+ *     the first line that looks like picture;
  *   - the box left inside keeps min_inner_permille and min_inner_px of each
  *     side (a plain image has no inside).
- * Trimming repeats on the box found (a frame inside a mat inside a border,
- * side bars inside full-width bars), at most max_rounds times.
+ * A band may start a line or a few in, where JPEG and the decoder's shrink
+ * blended two frames' colours.
+ *
+ * Trimming repeats on the box found (a mat or a thin line inside a border,
+ * side bars inside full-width bars, the margins of a phone screen inside
+ * its bars), at most max_rounds times.  The outermost frame is taken as it
+ * comes; after the first band, a band counts only when another band of its
+ * colour backs it, on the opposite edge or already taken in the same round
+ * (frames go round the picture; a picture's own plain sky or backdrop is
+ * usually on one side).  Such backed bands may be as thin as
+ * min_nested_permille and one line.  Because the innermost "frame" can
+ * still be the picture's own (a padded picture framed again), the box one
+ * frame out is returned too.
  *
  * Cost: each line is scanned from one end and given up as soon as too many
- * of its pixels are off, so an image without bands costs about one line per
- * edge and a bordered one the border's area plus a few lines.
+ * of its pixels are off, so an image without bands costs a few lines per
+ * edge and a bordered one the border's area plus a few dozen lines.
  */
 #ifndef HW_BORDER_H
 #define HW_BORDER_H
@@ -54,19 +68,19 @@ struct border_params {
 	uint16_t min_nested_permille; /* thinnest band that another band of its
 					 colour backs (a frame's inner line) */
 	uint16_t min_band_px;
-	uint16_t step_gap_divisor;    /* lines between the last uniform line and
-					 the step: at most side / divisor (at
-					 least 3); covers JPEG ringing */
+	uint16_t step_gap_divisor;    /* lines drifting away from the band
+					 colour before the step: at most side /
+					 divisor (at least 3) */
 	uint16_t min_inner_permille;  /* smallest box left inside */
 	uint16_t min_inner_px;
 	uint16_t max_rounds;          /* nested frames trimmed at most this
 					 many times */
-	uint16_t ring_divisor;        /* the cut may move side / divisor lines
-					 past the first non-band line, over
-					 JPEG ringing, to the picture */
-	uint16_t lead_divisor;        /* a band may start side / divisor
-					 lines in (at least 2): lines where
-					 two frames blend */
+	uint16_t ring_divisor;        /* JPEG ringing before the step, and the
+					 cut moving over it to the picture: at
+					 most side / divisor lines */
+	uint16_t lead_divisor;        /* a band may start up to side / divisor
+					 lines in (at least 2): lines where two
+					 frames blend */
 };
 
 /* The defaults the hasher uses (tuned on tests/bench/bench_border.c). */
@@ -75,13 +89,13 @@ void border_params_default(struct border_params *ret);
 /* Look for bands along the edges of img.  params NULL means the defaults.
  * Returns 1 when bands were found and writes *ret_box, the box inside all
  * of them (strictly smaller than the image, inside it), and *ret_outer (may
- * be NULL), the box inside the outermost frame only: it differs from
- * *ret_box when frames inside frames were trimmed, and is the picture when
- * those inner "frames" were its own (a padded picture framed again, a
- * picture with a plain sky and floor of one colour).  Returns 0 when there
- * are none (an image too small to have a border of the minimum size gives
- * 0), -EINVAL for an image without pixels or with channels other than 1 or
- * 3.  Allocates nothing; reentrant. */
+ * be NULL): when frames inside frames were trimmed, the box one frame out
+ * from *ret_box (before the last trimming round), else *ret_box again.
+ * That box is the picture when the innermost "frame" was its own: a padded
+ * picture framed again, a picture whose plain sky and floor have one
+ * colour.  Returns 0 when there are none (an image too small to have a
+ * border of the minimum size gives 0), -EINVAL for an image without pixels
+ * or with channels other than 1 or 3.  Allocates nothing; reentrant. */
 int border_find(const struct hw_image *img, const struct border_params *params,
 		struct border_box *ret_box, struct border_box *ret_outer);
 

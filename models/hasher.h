@@ -46,9 +46,9 @@ struct hasher_result {
 	struct decode_info info;            /* zero when no image model ran */
 	/* HASHER_TRIM: the region inside all the frames found, and, when
 	 * frames inside frames were trimmed (border_find()'s two boxes
-	 * differ), the region inside the outermost frame only - the picture
-	 * when the inner "frames" were its own.  Zero when not asked for or
-	 * not found. */
+	 * differ), the region one frame out from it - the picture when the
+	 * innermost "frame" was its own.  Zero when not asked for or not
+	 * found. */
 	struct hasher_inner inner;
 	struct hasher_inner inner_outer;
 };
@@ -57,7 +57,7 @@ struct hasher_result {
 enum hasher_region {
 	HASHER_WHOLE = 0,
 	HASHER_INNER = 1,       /* inside all frames */
-	HASHER_INNER_OUTER = 2, /* inside the outermost frame only */
+	HASHER_INNER_OUTER = 2, /* one frame out from INNER */
 };
 #define HASHER_NREGIONS 3
 

@@ -44,12 +44,11 @@ static void help(void)
 	       "      --exact         decode at full size (as Meta's reference does)\n"
 	       "                      instead of the faster reduced-scale decode\n"
 	       "      --dihedral      also print the 8 PDQ rotations/mirrors\n"
-	       "      --trim          when the picture sits inside uniform borders,\n"
-	       "                      letterbox bars or a plain canvas, also print the\n"
-	       "                      hashes of the part inside them (\"inner\", with\n"
-	       "                      its box x,y,w,h in pixels; with frames inside\n"
-	       "                      frames also \"inner_outer\", inside the outermost\n"
-	       "                      frame only)\n"
+	       "      --trim          (the default) when the picture sits inside uniform\n"
+	       "                      borders, letterbox bars or a plain canvas, also\n"
+	       "                      print the hashes of the part inside them (\"inner\",\n"
+	       "                      with its box x,y,w,h in pixels; with frames inside\n"
+	       "                      frames also \"inner_outer\", one frame out)\n"
 	       "      --no-trim       do not look for borders\n"
 	       "      --max-pixels N  refuse images whose header claims more pixels\n"
 	       "      --max-size N    refuse files larger than N bytes (default 256 MiB)\n"
@@ -257,7 +256,8 @@ int cmd_hash(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct hash_opts o = { .mask = HW_MODELS_DEFAULT, .max_file = DEFAULT_MAX_FILE };
+	struct hash_opts o = { .mask = HW_MODELS_DEFAULT, .max_file = DEFAULT_MAX_FILE,
+			       .trim = true };
 	struct pathlist files = { 0 };
 	struct progress prog;
 	int c, failures = 0;

