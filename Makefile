@@ -5,7 +5,8 @@
 # daemon/cli/*.c -> hashwatch; daemon/scanner/*.c -> hashwatchd;
 # daemon/uplink/*.c -> hashwatch-uplink; receiver/*.c -> hashwatch-receiver;
 # models/opencv/*.cpp -> hashwatch-opencv.so (optional module);
-# tests/unit/test_*.c -> one test program each; tests/bench/bench_*.c ->
+# tests/unit/test_*.c -> one test program each; tests/tools/*.c -> helper
+# programs the integration tests run; tests/bench/bench_*.c ->
 # one benchmark program each; tests/fuzz/fuzz_*.c -> libFuzzer targets.
 
 include config.mk
@@ -19,11 +20,15 @@ SCANNER_SRC = $(wildcard daemon/scanner/*.c)
 # can link the scanner's modules.
 SCANNER_LIB_SRC = $(filter-out daemon/scanner/main.c,$(SCANNER_SRC))
 UPLINK_SRC = $(wildcard daemon/uplink/*.c)
+# Everything of hashwatch-uplink but main(), so that tests/unit/test_uplink_*.c
+# can link its modules.
+UPLINK_LIB_SRC = $(filter-out daemon/uplink/main.c,$(UPLINK_SRC))
 RECEIVER_SRC = $(wildcard receiver/*.c)
 CV_SRC = $(wildcard models/opencv/*.cpp)
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+TOOL_SRC = $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -31,6 +36,7 @@ LIBUTIL = $(BUILD)/libhwutil.a
 LIBMODELS = $(BUILD)/libhwmodels.a
 LIBDB = $(BUILD)/libhwdb.a
 LIBSCANNER = $(BUILD)/libhwscanner.a
+LIBUPLINK = $(BUILD)/libhwuplink.a
 # Order matters for static linking: users before providers.
 CORELIBS = $(LIBDB) $(LIBMODELS) $(LIBUTIL)
 
@@ -48,8 +54,10 @@ CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps test check check-san bench fuzz fuzz-build install clean tests-build demo
+.PHONY: all deps test check check-san bench fuzz fuzz-build install install-core \
+	install-opencv install-receiver clean tests-build demo deb check-system
 all: $(PROGRAMS) $(CVMODULE)
 
 ifeq ($(V),1)
@@ -71,6 +79,8 @@ $(LIBDB): $(call obj,$(DB_SRC))
 	@rm -f $@; $(AR) rcs $@ $(if $^,$^,)
 $(LIBSCANNER): $(call obj,$(SCANNER_LIB_SRC))
 	@rm -f $@; $(AR) rcs $@ $^
+$(LIBUPLINK): $(call obj,$(UPLINK_LIB_SRC))
+	@rm -f $@; $(AR) rcs $@ $^
 
 $(BUILD)/hashwatch: $(call obj,$(CLI_SRC)) $(CORELIBS)
 	@$(if $(Q),echo "  LD      $@")
@@ -78,7 +88,7 @@ $(BUILD)/hashwatch: $(call obj,$(CLI_SRC)) $(CORELIBS)
 $(BUILD)/hashwatchd: $(call obj,daemon/scanner/main.c) $(LIBSCANNER) $(CORELIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_DAEMON)) -ldl -lm
-$(BUILD)/hashwatch-uplink: $(call obj,$(UPLINK_SRC)) $(LIBUTIL)
+$(BUILD)/hashwatch-uplink: $(call obj,daemon/uplink/main.c) $(LIBUPLINK) $(LIBUTIL)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(call pc_libs,$(PC_UPLINK)) -lm
 # The dashboard's files are built into www.o with .incbin.
@@ -117,13 +127,25 @@ $(BUILD)/tests/test_daemon_%: tests/unit/test_daemon_%.c $(LIBSCANNER) $(CORELIB
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Idaemon/scanner -o $@ $< $(LIBSCANNER) $(CORELIBS) \
 		$(LDFLAGS_ALL) $(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
 
+$(BUILD)/tests/tools/%: tests/tools/%.c $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) $(call pc_libs,$(PC_CORE)) -lm
+
+# The uplink's unit tests link its modules too.
+$(BUILD)/tests/test_uplink_%: tests/unit/test_uplink_%.c $(LIBUPLINK) $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Idaemon/uplink -o $@ $< $(LIBUPLINK) $(CORELIBS) \
+		$(LDFLAGS_ALL) $(call pc_libs,$(PC_ALL) cmocka) -ldl -lm
+
 $(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) libjpeg) -ldl -lm
 
-tests-build: all $(UNIT_TESTS) $(BENCHES)
+tests-build: all $(UNIT_TESTS) $(BENCHES) $(TOOLS)
 
 # One test command for people and CI.
 check: tests-build
@@ -146,7 +168,15 @@ demo: deps
 check-san:
 	$(MAKE) SAN=1 check
 
-bench: all $(BENCHES)
+# The image benchmark's OpenCV peer (tests/bench/peer_opencv.cpp): built by
+# `make bench` only, so that nothing else needs OpenCV to build.
+PEER_BENCH = $(BUILD)/bench/peer_opencv
+$(PEER_BENCH): tests/bench/peer_opencv.cpp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX     $@")
+	$(Q)$(CXX) $(CXXFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(call pc_libs,opencv4)
+
+bench: all $(BENCHES) $(PEER_BENCH)
 	BUILD=$(BUILD) tests/bench/run.sh
 
 # libFuzzer targets: each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput
@@ -175,15 +205,65 @@ deps:
 		apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "all build and test dependencies are installed"; fi
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR)
+# make install puts everything the Debian packages ship under DESTDIR; the
+# three parts are separate targets so that debian/rules can install each
+# package's share into its own folder.  Programs not built (a component
+# not merged yet) are skipped together with their unit and man page.
+# Units name /usr/sbin in ExecStart=; other prefixes get it rewritten.
+INSTALL_MAN = for m in $(1); do [ -f "$$m" ] || continue; s=$${m\#\#*.}; \
+	install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+INSTALL_UNIT = install -d $(DESTDIR)$(UNITDIR); \
+	sed 's|/usr/sbin/|$(SBINDIR)/|g' packaging/systemd/$(1) > $(DESTDIR)$(UNITDIR)/$(1); \
+	chmod 0644 $(DESTDIR)$(UNITDIR)/$(1)
+RECEIVER_MAN = $(wildcard packaging/man/hashwatch-receiver*)
+CORE_MAN = $(filter-out $(RECEIVER_MAN),$(wildcard packaging/man/*.[158]))
+
+install: install-core install-opencv install-receiver
+
+install-core: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/hashwatch
 	install -m 0755 $(BUILD)/hashwatch $(DESTDIR)$(BINDIR)/
-	for p in hashwatchd hashwatch-uplink hashwatch-receiver; do \
-		[ ! -f $(BUILD)/$$p ] || install -m 0755 $(BUILD)/$$p $(DESTDIR)$(SBINDIR)/; done
+	install -m 0644 packaging/sysusers/hashwatch.conf $(DESTDIR)$(SYSUSERSDIR)/hashwatch.conf
+	install -m 0644 packaging/tmpfiles/hashwatch.conf $(DESTDIR)$(TMPFILESDIR)/hashwatch.conf
+	[ ! -f packaging/hashwatch.conf ] || \
+		install -m 0644 packaging/hashwatch.conf $(DESTDIR)$(SYSCONFDIR)/hashwatch/hashwatch.conf
+	$(if $(wildcard $(BUILD)/hashwatchd),install -m 0755 $(BUILD)/hashwatchd $(DESTDIR)$(SBINDIR)/)
+	$(if $(wildcard $(BUILD)/hashwatchd),$(call INSTALL_UNIT,hashwatchd.service))
+	$(if $(wildcard $(BUILD)/hashwatch-uplink),install -m 0755 $(BUILD)/hashwatch-uplink $(DESTDIR)$(SBINDIR)/)
+	$(if $(wildcard $(BUILD)/hashwatch-uplink),$(call INSTALL_UNIT,hashwatch-uplink.service))
+	$(call INSTALL_MAN,$(CORE_MAN))
+
+install-opencv: all
+	$(if $(CVMODULE),install -d $(DESTDIR)$(PKGLIBDIR))
 	$(if $(CVMODULE),install -m 0644 $(CVMODULE) $(DESTDIR)$(PKGLIBDIR)/)
-	for s in 1 5 8; do for m in packaging/man/*.$$s; do [ -f "$$m" ] || continue; \
-		install -d $(DESTDIR)$(MANDIR)/man$$s; \
-		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done; done
+
+install-receiver: all
+ifneq ($(RECEIVER_SRC),)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/hashwatch
+	install -m 0755 $(BUILD)/hashwatch-receiver $(DESTDIR)$(SBINDIR)/
+	install -m 0644 packaging/sysusers/hashwatch-receiver.conf $(DESTDIR)$(SYSUSERSDIR)/
+	install -m 0644 packaging/receiver.conf $(DESTDIR)$(SYSCONFDIR)/hashwatch/receiver.conf
+	$(call INSTALL_UNIT,hashwatch-receiver.service)
+	$(call INSTALL_MAN,$(RECEIVER_MAN))
+endif
+
+# Debian packages into build/deb/ (packaging/mkdeb.sh; lintian must be
+# clean).  DEB_VERSION defaults to the VERSION file.
+DEB_VERSION ?= $(VERSION)
+DEB_OUT ?= build/deb
+deb:
+	packaging/mkdeb.sh $(DEB_OUT) $(DEB_VERSION)
+
+# The packages installed and run in a real systemd inside a Debian 12
+# root (tests/system/; needs root; the root is cached under
+# /var/cache/hashwatch-test-root).  Builds the packages twice: the second
+# build, one version higher, is the upgrade.
+check-system:
+	$(MAKE) deb
+	REUSE=$(DEB_OUT) LINTIAN=no DEB_BUILD_OPTIONS=noautodbgsym \
+		packaging/mkdeb.sh build/deb-next $(DEB_VERSION)+test1
+	tests/system/run.sh $(DEB_OUT) build/deb-next
 
 clean:
 	rm -rf build build-san build-fuzz

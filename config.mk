@@ -9,6 +9,10 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 PKGLIBDIR ?= $(LIBDIR)/hashwatch
 MANDIR ?= $(PREFIX)/share/man
+# systemd reads units, sysusers.d and tmpfiles.d from /usr/local/lib too.
+UNITDIR ?= /lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var/lib
 DESTDIR ?=
@@ -56,7 +60,7 @@ BUILD ?= build
 pc_cflags = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(1)))
 pc_libs = $(shell $(PKG_CONFIG) --libs $(1))
 
-PC_MODELS = vips libcrypto
+PC_MODELS = vips libjpeg libwebp libcrypto
 PC_DB = libsodium
 PC_CORE = $(PC_MODELS) $(PC_DB) json-c
 PC_DAEMON = $(PC_CORE) libsystemd libseccomp inih
@@ -76,8 +80,9 @@ LDFLAGS_ALL = $(LDHARDEN) $(SANFLAGS) $(LDFLAGS)
 
 # Debian packages needed to build, run and test (make deps installs them).
 DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev \
-	libvips-dev libjpeg62-turbo-dev libsodium-dev libssl-dev libjson-c-dev \
+	libvips-dev libjpeg62-turbo-dev libwebp-dev libsodium-dev libssl-dev libjson-c-dev \
 	libsystemd-dev libseccomp-dev libinih-dev libcurl4-openssl-dev \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libcmocka-dev \
 	libopencv-dev libopencv-contrib-dev
-DEB_TEST = libvips-tools python3 openssl curl jq valgrind file chromium nodejs npm
+DEB_TEST = libvips-tools python3 openssl curl jq valgrind file chromium nodejs npm \
+	debhelper dpkg-dev fakeroot lintian debootstrap

@@ -48,10 +48,19 @@ static int run_digests(const void *buf, size_t len, uint32_t mask,
 #define IMAGEHASH_MASK                                                         \
 	((1u << HW_MODEL_PHASH) | (1u << HW_MODEL_DHASH) | (1u << HW_MODEL_AHASH))
 
+/* Where one region's image hashes go: the whole image's fields of
+ * hasher_result, or its `inner` member (same fields, another struct). */
+struct region_out {
+	uint32_t *mask;
+	struct hw_hash *hash;
+	bool *have_dihedral;
+	struct pdq_dihedral *dihedral;
+};
+
 /* pHash, dHash and aHash share one grey conversion and one sweep over the
  * rows, so they are computed together. */
 static int run_imagehash(const struct hw_image *img, uint32_t mask,
-			 struct hasher_result *res, int *ret_failed)
+			 const struct region_out *out)
 {
 	static const enum hw_model_id ids[3] = { HW_MODEL_PHASH, HW_MODEL_DHASH,
 						 HW_MODEL_AHASH };
@@ -63,31 +72,152 @@ static int run_imagehash(const struct hw_image *img, uint32_t mask,
 	r = imagehash_all(img, (mask & (1u << ids[0])) ? &v[0] : NULL,
 			  (mask & (1u << ids[1])) ? &v[1] : NULL,
 			  (mask & (1u << ids[2])) ? &v[2] : NULL);
-	if (r < 0) {
-		*ret_failed = HW_MODEL_PHASH;
+	if (r < 0)
 		return r;
-	}
 	for (int i = 0; i < 3; i++) {
 		if (!(mask & (1u << ids[i])))
 			continue;
-		struct hw_hash *h = &res->hash[ids[i]];
+		struct hw_hash *h = &out->hash[ids[i]];
 		h->model = ids[i];
 		h->len = 8;
 		h->quality = -1;
 		for (int b = 0; b < 8; b++)
 			h->bytes[b] = (uint8_t)(v[i] >> (56 - 8 * b));
-		res->mask |= 1u << ids[i];
+		*out->mask |= 1u << ids[i];
 	}
 	return 0;
+}
+
+/* Every image model of `mask` on img.  On failure *ret_failed names the
+ * model that failed. */
+static int run_image_models(const struct hw_image *img, uint32_t mask,
+			    unsigned flags, const struct region_out *out,
+			    int *ret_failed)
+{
+	int id, r;
+
+	r = run_imagehash(img, mask, out);
+	if (r < 0) {
+		*ret_failed = HW_MODEL_PHASH;
+		return r;
+	}
+	mask &= ~IMAGEHASH_MASK;
+	for (id = 1; id < HW_MODEL__MAX; id++) {
+		if (!(mask & (1u << id)))
+			continue;
+		if (id == HW_MODEL_PDQ && (flags & HASHER_DIHEDRAL)) {
+			struct hw_hash *h = &out->hash[id];
+			r = pdq_hash_dihedral(img, out->dihedral);
+			if (r < 0)
+				break;
+			*out->have_dihedral = true;
+			h->model = HW_MODEL_PDQ;
+			h->len = PDQ_BYTES;
+			h->quality = (int16_t)out->dihedral->quality;
+			memcpy(h->bytes, out->dihedral->v[PDQ_ORIG].bytes, PDQ_BYTES);
+		} else {
+			r = hw_model_hash_image((enum hw_model_id)id, img, &out->hash[id]);
+			if (r < 0)
+				break;
+		}
+		*out->mask |= 1u << id;
+	}
+	if (r < 0)
+		*ret_failed = id;
+	return r;
+}
+
+uint32_t hasher_trim_models(void)
+{
+	uint32_t mask = 0;
+
+	for (int id = 1; id < HW_MODEL__MAX; id++) {
+		const struct hw_model_info *m = hw_model_by_id((enum hw_model_id)id);
+		if (m && m->kind == HW_KIND_IMAGE && m->metric == HW_METRIC_HAMMING &&
+		    (id == HW_MODEL_PDQ || m->bytes == 8))
+			mask |= 1u << id;
+	}
+	return mask;
+}
+
+/* Decoded coordinate v of a side of `dec` pixels, in the file's `src`
+ * pixels.  Exact when the decoder did not shrink. */
+static uint32_t to_src(uint32_t v, uint32_t dec, uint32_t src)
+{
+	if (dec == 0 || src == 0 || dec == src)
+		return v;
+	return (uint32_t)(((uint64_t)v * src + dec / 2) / dec);
+}
+
+/* The hashes of the picture inside the borders of img, if it has any. */
+static int run_inner(const struct hw_image *img, uint32_t mask, unsigned flags,
+		     struct hasher_result *res, int *ret_failed)
+{
+	struct hasher_inner *in = &res->inner;
+	struct region_out out = { &in->mask, in->hash, &in->have_dihedral,
+				  &in->pdq_dihedral };
+	uint32_t sw = res->info.src_width, sh = res->info.src_height;
+	struct border_box b;
+	struct hw_image view;
+	int r;
+
+	mask &= hasher_trim_models();
+	if (!mask)
+		return 0;
+	r = border_find(img, NULL, &b);
+	if (r <= 0)
+		return r;
+	r = hw_image_crop(img, b.x, b.y, b.w, b.h, &view);
+	if (r < 0)
+		return r;
+	r = run_image_models(&view, mask, flags, &out, ret_failed);
+	if (r < 0) {
+		memset(in, 0, sizeof(*in));
+		return r;
+	}
+	in->decoded_box = b;
+	in->box.x = to_src(b.x, img->width, sw);
+	in->box.y = to_src(b.y, img->height, sh);
+	in->box.w = to_src(b.x + b.w, img->width, sw) - in->box.x;
+	in->box.h = to_src(b.y + b.h, img->height, sh) - in->box.y;
+	return 0;
+}
+
+unsigned hasher_regions(const struct hasher_result *res,
+			struct hasher_view views[HASHER_NREGIONS])
+{
+	unsigned n = 0;
+
+	views[n++] = (struct hasher_view){
+		.region = HASHER_WHOLE,
+		.mask = res->mask,
+		.hash = res->hash,
+		.have_dihedral = res->have_dihedral,
+		.pdq_dihedral = &res->pdq_dihedral,
+		.box = { 0, 0, res->info.src_width, res->info.src_height },
+	};
+	if (res->inner.mask)
+		views[n++] = (struct hasher_view){
+			.region = HASHER_INNER,
+			.mask = res->inner.mask,
+			.hash = res->inner.hash,
+			.have_dihedral = res->inner.have_dihedral,
+			.pdq_dihedral = &res->inner.pdq_dihedral,
+			.box = res->inner.box,
+		};
+	return n;
 }
 
 int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	       const struct decode_opts *dopts, struct hasher_result *ret,
 	       char *err, size_t errlen)
 {
+	struct region_out whole = { &ret->mask, ret->hash, &ret->have_dihedral,
+				    &ret->pdq_dihedral };
 	struct hw_image img = { 0 };
+	struct decode_opts dec = { DECODE_FAST, 0, false };
 	uint32_t image_mask = 0;
-	int id, r;
+	int id = HW_MODEL_NONE, r;
 
 	memset(ret, 0, sizeof(*ret));
 	r = run_digests(buf, len, mask, ret);
@@ -103,42 +233,23 @@ int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	}
 	if (!image_mask)
 		return 0;
-	r = decode_buffer(buf, len, dopts, &img, &ret->info, err, errlen);
+	if (dopts)
+		dec = *dopts;
+	/* Every image model but OpenCV's colour moments reads only luma. */
+	if (!(image_mask & (1u << HW_MODEL_CV_COLORMOMENT)))
+		dec.grey_ok = true;
+	r = decode_buffer(buf, len, &dec, &img, &ret->info, err, errlen);
 	if (r < 0)
 		return r;
-	r = run_imagehash(&img, image_mask, ret, &id);
-	if (r < 0)
-		goto fail;
-	image_mask &= ~IMAGEHASH_MASK;
-	for (id = 1; id < HW_MODEL__MAX; id++) {
-		if (!(image_mask & (1u << id)))
-			continue;
-		if (id == HW_MODEL_PDQ && (flags & HASHER_DIHEDRAL)) {
-			struct pdq_dihedral *d = &ret->pdq_dihedral;
-			struct hw_hash *h = &ret->hash[id];
-			r = pdq_hash_dihedral(&img, d);
-			if (r < 0)
-				goto fail;
-			ret->have_dihedral = true;
-			h->model = HW_MODEL_PDQ;
-			h->len = PDQ_BYTES;
-			h->quality = (int16_t)d->quality;
-			memcpy(h->bytes, d->v[PDQ_ORIG].bytes, PDQ_BYTES);
-		} else {
-			r = hw_model_hash_image((enum hw_model_id)id, &img, &ret->hash[id]);
-			if (r < 0)
-				goto fail;
-		}
-		ret->mask |= 1u << id;
-	}
-	hw_image_free(&img);
-	return 0;
-fail:
-	if (err)
-		snprintf(err, errlen, "%s: %s",
-			 hw_model_by_id((enum hw_model_id)id)->name,
+	r = run_image_models(&img, image_mask, flags, &whole, &id);
+	if (r == 0 && (flags & HASHER_TRIM))
+		r = run_inner(&img, image_mask, flags, ret, &id);
+	if (r < 0 && err) {
+		const struct hw_model_info *m = hw_model_by_id((enum hw_model_id)id);
+		snprintf(err, errlen, "%s: %s", m ? m->name : "border",
 			 r == -ENOPKG ? "the OpenCV module is not installed (install the hashwatch-opencv package)"
 				      : strerror(-r));
+	}
 	hw_image_free(&img);
 	return r;
 }

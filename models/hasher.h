@@ -10,11 +10,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "border.h"
 #include "decode.h"
 #include "model.h"
 #include "pdq.h"
 
 #define HASHER_DIHEDRAL (1u << 0) /* also the 8 PDQ dihedral variants */
+#define HASHER_TRIM (1u << 1)     /* also hash the picture inside uniform
+				     borders (border.h), into `inner` */
+
+/* The hashes of the region inside the borders, when HASHER_TRIM found
+ * some: PDQ (with its dihedral variants under HASHER_DIHEDRAL) and the
+ * 64-bit Hamming models (hasher_trim_models()) among those asked for.  A
+ * listed picture that arrives framed matches here instead of on the whole
+ * image. */
+struct hasher_inner {
+	uint32_t mask;                      /* 0: no bands found, or none of
+					       the models asked for is one
+					       hashed inside */
+	struct border_box box;              /* in the file's pixels (the
+					       header's size; scaled from the
+					       decoded size when the decoder
+					       shrank, so +-shrink pixels) */
+	struct border_box decoded_box;      /* in the decoded pixels */
+	struct hw_hash hash[HW_MODEL__MAX]; /* indexed by enum hw_model_id */
+	bool have_dihedral;
+	struct pdq_dihedral pdq_dihedral;
+};
 
 struct hasher_result {
 	uint32_t mask;                      /* (1u << id) of models computed */
@@ -22,13 +44,47 @@ struct hasher_result {
 	bool have_dihedral;
 	struct pdq_dihedral pdq_dihedral;   /* when HASHER_DIHEDRAL and pdq */
 	struct decode_info info;            /* zero when no image model ran */
+	struct hasher_inner inner;          /* zero unless HASHER_TRIM */
 };
+
+/* Which region of an image a set of hashes describes. */
+enum hasher_region {
+	HASHER_WHOLE = 0,
+	HASHER_INNER = 1,
+};
+#define HASHER_NREGIONS 2
+
+/* One region's hashes as a matcher reads them, so that the inner region
+ * is queried exactly like the whole image.  Pointers into the result. */
+struct hasher_view {
+	enum hasher_region region;
+	uint32_t mask;
+	const struct hw_hash *hash;          /* [HW_MODEL__MAX] */
+	bool have_dihedral;
+	const struct pdq_dihedral *pdq_dihedral;
+	struct border_box box;               /* the inner box (file pixels);
+						the whole image's for WHOLE */
+};
+
+/* Fill views[] with the regions res has hashes for: the whole image
+ * first, then the inner region when it was hashed.  Returns the count
+ * (1 or 2).  The views live as long as res. */
+unsigned hasher_regions(const struct hasher_result *res,
+			struct hasher_view views[HASHER_NREGIONS]);
+
+/* The models hashed on the inner region when asked for: PDQ and the 64-bit
+ * Hamming image models (pHash, dHash, aHash, OpenCV average and pHash). */
+uint32_t hasher_trim_models(void);
 
 /* Hash buf[0..len) with the models in `mask`.  Byte models (digests) are
  * always computed, even when the image does not decode; image models need
- * a successful decode.  Returns 0; or a negative code from decode_buffer()
- * / the models with a one-line reason in err, in which case ret->mask
- * still tells which digests were computed.  `ret` is always initialised. */
+ * a successful decode.  With HASHER_TRIM the same decoded pixels are
+ * searched for borders, and when there are some the models of
+ * hasher_trim_models() in `mask` run again on the inner box (a view, no
+ * copy, no second decode).  Returns 0; or a negative code from
+ * decode_buffer() / the models with a one-line reason in err, in which
+ * case ret->mask still tells which digests were computed (ret->inner is
+ * then zero).  `ret` is always initialised. */
 int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	       const struct decode_opts *dopts, struct hasher_result *ret,
 	       char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 
 struct hash_opts {
 	uint32_t mask;
-	bool json, dihedral, quiet;
+	bool json, dihedral, quiet, trim;
 	struct decode_opts dopts;
 	size_t max_file;
 };
@@ -43,12 +44,17 @@ static void help(void)
 	       "      --exact         decode at full size (as Meta's reference does)\n"
 	       "                      instead of the faster reduced-scale decode\n"
 	       "      --dihedral      also print the 8 PDQ rotations/mirrors\n"
+	       "      --trim          when the picture sits inside uniform borders,\n"
+	       "                      letterbox bars or a plain canvas, also print the\n"
+	       "                      hashes of the part inside them (\"inner\", with\n"
+	       "                      its box x,y,w,h in pixels)\n"
+	       "      --no-trim       do not look for borders\n"
 	       "      --max-pixels N  refuse images whose header claims more pixels\n"
 	       "      --max-size N    refuse files larger than N bytes (default 256 MiB)\n"
 	       "  -q, --quiet         no progress bar\n"
 	       "  -h, --help          this text\n\n"
 	       "With --models pdq and without --json the output is Meta's\n"
-	       "pdq-photo-hasher format: hash,quality,path.\n"
+	       "pdq-photo-hasher format: hash,quality,path (without the inner region).\n"
 	       "Exit status: 0 every file hashed, 1 some file could not be hashed\n"
 	       "(its error is printed), 2 usage error.\n");
 }
@@ -62,30 +68,51 @@ static void list_models(void)
 		       m[i].optional_module ? " [hashwatch-opencv]" : "");
 }
 
+/* The hashes of one region (the whole image or the inside of its
+ * borders) as members of o. */
+static void json_add_hashes(json_object *o, const struct hasher_view *v)
+{
+	char hex[2 * HW_HASH_MAX + 1];
+
+	for (int id = 1; id < HW_MODEL__MAX; id++) {
+		if (!(v->mask & (1u << id)))
+			continue;
+		const struct hw_model_info *m = hw_model_by_id((enum hw_model_id)id);
+		hw_hash_to_hex(&v->hash[id], hex);
+		json_object_object_add(o, m->name, json_object_new_string(hex));
+		if (id == HW_MODEL_PDQ)
+			json_object_object_add(o, "pdq_quality",
+					       json_object_new_int(v->hash[id].quality));
+	}
+	if (v->have_dihedral) {
+		json_object *a = json_object_new_array();
+		for (int i = 0; i < PDQ_NDIHEDRAL; i++) {
+			pdq_to_hex(&v->pdq_dihedral->v[i], hex);
+			json_object_array_add(a, json_object_new_string(hex));
+		}
+		json_object_object_add(o, "pdq_dihedral", a);
+	}
+}
+
 static void print_json(const char *path, const struct hasher_result *res,
 		       const char *error)
 {
 	json_object *o = json_object_new_object();
-	char hex[2 * HW_HASH_MAX + 1];
+	struct hasher_view v[HASHER_NREGIONS];
+	unsigned n = hasher_regions(res, v);
 
 	json_object_object_add(o, "path", json_object_new_string(path));
-	for (int id = 1; id < HW_MODEL__MAX; id++) {
-		if (!(res->mask & (1u << id)))
-			continue;
-		const struct hw_model_info *m = hw_model_by_id((enum hw_model_id)id);
-		hw_hash_to_hex(&res->hash[id], hex);
-		json_object_object_add(o, m->name, json_object_new_string(hex));
-		if (id == HW_MODEL_PDQ)
-			json_object_object_add(o, "pdq_quality",
-					       json_object_new_int(res->hash[id].quality));
-	}
-	if (res->have_dihedral) {
-		json_object *a = json_object_new_array();
-		for (int i = 0; i < PDQ_NDIHEDRAL; i++) {
-			pdq_to_hex(&res->pdq_dihedral.v[i], hex);
-			json_object_array_add(a, json_object_new_string(hex));
-		}
-		json_object_object_add(o, "pdq_dihedral", a);
+	json_add_hashes(o, &v[HASHER_WHOLE]);
+	if (n > HASHER_INNER) {
+		json_object *in = json_object_new_object();
+		json_object *box = json_object_new_array();
+		const uint32_t b[4] = { v[HASHER_INNER].box.x, v[HASHER_INNER].box.y,
+					v[HASHER_INNER].box.w, v[HASHER_INNER].box.h };
+		for (int i = 0; i < 4; i++)
+			json_object_array_add(box, json_object_new_int64(b[i]));
+		json_object_object_add(in, "box", box);
+		json_add_hashes(in, &v[HASHER_INNER]);
+		json_object_object_add(o, "inner", in);
 	}
 	if (error)
 		json_object_object_add(o, "error", json_object_new_string(error));
@@ -94,29 +121,52 @@ static void print_json(const char *path, const struct hasher_result *res,
 	json_object_put(o);
 }
 
-static void print_text(const char *path, const struct hasher_result *res,
-		       uint32_t mask)
+/* One region's hashes as `prefixmodel=hex` words. */
+static void text_hashes(const char *prefix, const struct hasher_view *v)
 {
 	char hex[2 * HW_HASH_MAX + 1];
 
-	if (mask == (1u << HW_MODEL_PDQ) && !res->have_dihedral) {
+	for (int id = 1; id < HW_MODEL__MAX; id++) {
+		if (!(v->mask & (1u << id)))
+			continue;
+		hw_hash_to_hex(&v->hash[id], hex);
+		printf("%s%s=%s ", prefix, hw_model_by_id((enum hw_model_id)id)->name, hex);
+		if (id == HW_MODEL_PDQ)
+			printf("%spdq_quality=%d ", prefix, v->hash[id].quality);
+	}
+	if (v->have_dihedral)
+		for (int i = 1; i < PDQ_NDIHEDRAL; i++) {
+			pdq_to_hex(&v->pdq_dihedral->v[i], hex);
+			printf("%spdq_dih%d=%s ", prefix, i, hex);
+		}
+}
+
+/* Is the output Meta's pdq-photo-hasher format (which has no room for the
+ * inner region)? */
+static bool pdq_format(const struct hash_opts *o)
+{
+	return !o->json && o->mask == (1u << HW_MODEL_PDQ) && !o->dihedral;
+}
+
+static void print_text(const char *path, const struct hasher_result *res,
+		       const struct hash_opts *o)
+{
+	struct hasher_view v[HASHER_NREGIONS];
+	unsigned n = hasher_regions(res, v);
+	char hex[2 * HW_HASH_MAX + 1];
+
+	if (pdq_format(o)) {
 		hw_hash_to_hex(&res->hash[HW_MODEL_PDQ], hex);
 		printf("%s,%d,%s\n", hex, res->hash[HW_MODEL_PDQ].quality, path);
 		return;
 	}
-	for (int id = 1; id < HW_MODEL__MAX; id++) {
-		if (!(res->mask & (1u << id)))
-			continue;
-		hw_hash_to_hex(&res->hash[id], hex);
-		printf("%s=%s ", hw_model_by_id((enum hw_model_id)id)->name, hex);
-		if (id == HW_MODEL_PDQ)
-			printf("pdq_quality=%d ", res->hash[id].quality);
+	text_hashes("", &v[HASHER_WHOLE]);
+	if (n > HASHER_INNER) {
+		const struct border_box *b = &v[HASHER_INNER].box;
+		printf("inner_box=%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%" PRIu32 " ",
+		       b->x, b->y, b->w, b->h);
+		text_hashes("inner_", &v[HASHER_INNER]);
 	}
-	if (res->have_dihedral)
-		for (int i = 1; i < PDQ_NDIHEDRAL; i++) {
-			pdq_to_hex(&res->pdq_dihedral.v[i], hex);
-			printf("pdq_dih%d=%s ", i, hex);
-		}
 	printf("%s\n", path);
 }
 
@@ -143,14 +193,16 @@ static int hash_one(const char *path, const struct hash_opts *o)
 			 r == -EFBIG ? "file larger than --max-size" : strerror(-r));
 		goto report;
 	}
-	r = hasher_run(buf, len, o->mask, o->dihedral ? HASHER_DIHEDRAL : 0,
+	r = hasher_run(buf, len, o->mask,
+		       (o->dihedral ? HASHER_DIHEDRAL : 0) |
+			       (o->trim && !pdq_format(o) ? HASHER_TRIM : 0),
 		       &o->dopts, &res, err, sizeof(err));
 	free(buf);
 	if (r == 0) {
 		if (o->json)
 			print_json(path, &res, NULL);
 		else
-			print_text(path, &res, o->mask);
+			print_text(path, &res, o);
 		return 0;
 	}
 report:
@@ -188,6 +240,8 @@ int cmd_hash(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "exact", no_argument, NULL, 'e' },
 		{ "dihedral", no_argument, NULL, 'd' },
+		{ "trim", no_argument, NULL, 't' },
+		{ "no-trim", no_argument, NULL, 'T' },
 		{ "max-pixels", required_argument, NULL, 'P' },
 		{ "max-size", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -216,6 +270,8 @@ int cmd_hash(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 'e': o.dopts.mode = DECODE_EXACT; break;
 		case 'd': o.dihedral = true; break;
+		case 't': o.trim = true; break;
+		case 'T': o.trim = false; break;
 		case 'q': o.quiet = true; break;
 		case 'P':
 		case 'S':

@@ -538,20 +538,26 @@ static void pool_violation(void *ud, const char *msg)
 	daemon_counters_changed(d);
 }
 
-/* Workers load the OpenCV module only when a list uses its models. */
-static bool want_opencv(const struct daemon *d)
-{
-	for (int id = 1; id < HW_MODEL__MAX; id++) {
-		const struct hw_model_info *m = hw_model_by_id((enum hw_model_id)id);
-		if ((d->models & (1u << id)) && m && m->metric == HW_METRIC_OPENCV)
-			return true;
-	}
-	return false;
-}
-
 static void sandbox_opts(struct daemon *d)
 {
-	pool_set_sandbox(&d->pool, d->cfg->worker_memory, d->cfg->worker_files, want_opencv(d));
+	pool_set_sandbox(&d->pool, d->cfg->worker_memory, d->cfg->worker_files);
+}
+
+/* Workers load the OpenCV module before their first file only when the
+ * lists use its models (a sandboxed worker cannot load it later).  The
+ * pool reads these arguments at each start of a worker, so a reload that
+ * brings such models gives them to the workers started after it. */
+static void worker_args(struct daemon *d)
+{
+	static char a0[] = "hashwatchd", a1[] = "--worker", a2[] = "--opencv";
+	bool cv = false;
+
+	for (int id = HW_MODEL_CV_AVERAGE; id <= HW_MODEL_CV_COLORMOMENT; id++)
+		cv |= (d->models & (1u << id)) != 0;
+	d->wargv[0] = a0;
+	d->wargv[1] = a1;
+	d->wargv[2] = cv ? a2 : NULL;
+	d->wargv[3] = NULL;
 }
 
 /* ---- reload ---- */
@@ -605,6 +611,7 @@ static void reload(struct daemon *d)
 				  sizeof(err)) < 0)
 		log_error("%s", err);
 	lists_changed(d, "list_update");
+	worker_args(d);
 	sandbox_opts(d);
 	expand_roots(d, false);
 	scan_flush_alerts(d); /* thresholds may have changed */
@@ -677,8 +684,6 @@ static int open_audit(struct daemon *d, char *err, size_t len)
 static int start(struct daemon *d, char *err, size_t len)
 {
 	struct pool_opts po;
-	static char a0[] = "hashwatchd", a1[] = "--worker";
-	static char *wargv[] = { a0, a1, NULL };
 	char p[PATH_MAX];
 	bool loaded;
 	int r, created;
@@ -719,14 +724,14 @@ static int start(struct daemon *d, char *err, size_t len)
 	r = queue_init(&d->queue, d->cfg->queue_length, d->cfg->settle_ms);
 	if (r < 0)
 		return r;
+	worker_args(d);
 	po = (struct pool_opts){
-		.workers = d->cfg->workers, .exe = "/proc/self/exe", .argv = wargv,
+		.workers = d->cfg->workers, .exe = "/proc/self/exe", .argv = d->wargv,
 		.timeout_usec = (uint64_t)d->cfg->decode_timeout_ms * 1000,
 		.cpu_budget = d->cfg->cpu_budget, .max_bytes = d->cfg->max_file_size,
 		.max_pixels = d->cfg->max_pixels, .done = scan_done, .ready = pool_ready,
 		.log = pool_log, .violation = pool_violation, .ud = d,
 		.worker_memory = d->cfg->worker_memory, .worker_files = d->cfg->worker_files,
-		.worker_opencv = want_opencv(d),
 	};
 	r = pool_start(&d->pool, d->ev, &po);
 	if (r < 0) {

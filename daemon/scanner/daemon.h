@@ -65,6 +65,7 @@ struct daemon {
 	uint8_t tag[LISTS_TAG_BYTES];
 	double max_dist[HW_MODEL__MAX];
 	uint32_t models;            /* what workers compute */
+	char *wargv[4];             /* how a worker is started */
 
 	struct watch watch;
 	struct crawl crawl;

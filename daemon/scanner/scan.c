@@ -178,6 +178,9 @@ static void match_keys(const struct scan_job *job, const uint8_t sha256[32],
 	hexkey(&st, key);
 }
 
+static int write_alert(struct daemon *d, json_object *alert, struct ms_record *rec,
+		       unsigned count);
+
 static json_object *jstr(const char *s)
 {
 	return json_object_new_string(s ? s : "");
@@ -301,10 +304,21 @@ static void on_match(struct daemon *d, const struct scan_job *job,
 	json_object_put(af);
 	json_object_object_add(alert, "audit_seq", json_object_new_uint64(seq));
 	json_object_object_add(alert, "audit_head", jstr(head));
+	json_object_get(alert); /* kept in case the match state cannot take it */
 	r = matchstate_add(d->ms, key, distinct, e.category, alert, &rec);
-	if (r < 0 && r != -EEXIST && r != -ENOMEM && r != -ENOSPC)
+	if (r < 0 && rec)
 		log_error("cannot record the match in %s: %s (it may be alerted again "
 			  "after a restart)", d->ms->path, strerror(-r));
+	if (r < 0 && !rec && r != -EEXIST) {
+		/* Not even in memory (the match state is full): no dedupe and no
+		 * threshold for it, but the alert is not lost. */
+		log_error("the match state is full (%d records): this match is alerted "
+			  "without dedupe", MATCHSTATE_MAX_RECORDS);
+		int w = write_alert(d, alert, NULL, count);
+		if (w < 0)
+			log_error("cannot write the alert for this match: %s", strerror(-w));
+	}
+	json_object_put(alert);
 	d->n.matches++;
 	char f_list[128], f_entry[160], f_model[48];
 	snprintf(f_list, sizeof(f_list), "HASHWATCH_LIST_ID=%s", hwdb_list_id(ls->db));
@@ -396,20 +410,37 @@ void scan_done(void *ud, void *jobp, int error, const struct hasher_result *res,
 	scan_dispatch(d);
 }
 
-/* Write one alert to the spool.  0 or -errno. */
-static int emit(struct daemon *d, struct ms_record *rec)
+static bool valid_alert_id(const char *id)
+{
+	if (strlen(id) != ALERT_ID_HEX - 1)
+		return false;
+	for (; *id; id++)
+		if (!strchr("0123456789abcdef", *id))
+			return false;
+	return true;
+}
+
+/* Sign the alert object and write it to the spool, then record that it
+ * is there.  rec: its match-state record, or NULL when the match could
+ * not be remembered (the alert still goes out).  0 or -errno. */
+static int write_alert(struct daemon *d, json_object *alert, struct ms_record *rec,
+		       unsigned count)
 {
 	char path[PATH_MAX], *text = NULL, id[ALERT_ID_HEX] = "";
 	size_t len;
-	json_object *v;
+	json_object *v, *f;
 	int r;
 
-	/* a copy: matchstate_alerted() frees the alert object */
-	if (json_object_object_get_ex(rec->alert, "alert_id", &v))
+	if (json_object_object_get_ex(alert, "alert_id", &v))
 		snprintf(id, sizeof(id), "%s", json_object_get_string(v));
-	json_object_object_add(rec->alert, "match_count",
-			       json_object_new_int((int)matchstate_count(d->ms, rec->category, NULL)));
-	r = alert_envelope(rec->alert, &d->key, &text, &len);
+	if (!valid_alert_id(id)) {
+		/* the id names the spool file: never a path from the state file */
+		log_error("a stored alert had a malformed id; it gets a new one");
+		alert_new_id(id);
+		json_object_object_add(alert, "alert_id", jstr(id));
+	}
+	json_object_object_add(alert, "match_count", json_object_new_int((int)count));
+	r = alert_envelope(alert, &d->key, &text, &len);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/spool/%s.json", d->cfg->state_dir, id);
@@ -417,17 +448,19 @@ static int emit(struct daemon *d, struct ms_record *rec)
 	free(text);
 	if (r < 0)
 		return r;
-	json_object *f = json_object_new_object();
+	f = json_object_new_object();
 	json_object_object_add(f, "alert_id", jstr(id));
 	static const char *const carried[] = { "match_count", "audit_seq", "audit_head" };
 	static const char *const as[] = { "matches", "audit_seq", "audit_head" };
 	for (size_t i = 0; i < 3; i++)
-		if (json_object_object_get_ex(rec->alert, carried[i], &v))
+		if (json_object_object_get_ex(alert, carried[i], &v))
 			json_object_object_add(f, as[i], json_object_get(v));
-	r = matchstate_alerted(d->ms, rec);
-	if (r < 0)
-		log_error("cannot record that alert %s was queued: %s (it may be queued "
-			  "again, with the same id, after a restart)", id, strerror(-r));
+	if (rec) { /* this frees the alert object: nothing of it is used after */
+		r = matchstate_alerted(d->ms, rec);
+		if (r < 0)
+			log_error("cannot record that alert %s was queued: %s (it may be queued "
+				  "again, with the same id, after a restart)", id, strerror(-r));
+	}
 	record_append(d, "alert_queued", f, true, NULL, NULL);
 	json_object_put(f);
 	char f_id[64];
@@ -437,6 +470,12 @@ static int emit(struct daemon *d, struct ms_record *rec)
 		 id, d->cfg->state_dir);
 	d->n.alerts++;
 	return 0;
+}
+
+/* Write one remembered alert to the spool.  0 or -errno. */
+static int emit(struct daemon *d, struct ms_record *rec)
+{
+	return write_alert(d, rec->alert, rec, matchstate_count(d->ms, rec->category, NULL));
 }
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *ud)

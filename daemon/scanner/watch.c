@@ -17,9 +17,9 @@
 
 #include "watch.h"
 
-/* What every folder is watched for.  Anchors need only the folder
- * events, but one mask for all keeps a folder that is both from losing
- * events when inotify_add_watch() replaces the mask. */
+/* What folders are watched for: tree folders for file and folder events,
+ * anchors (see watch.h) only for folder events, so that activity in a home
+ * folder outside the watched trees does not wake the daemon. */
 #define TREE_MASK                                                              \
 	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | \
 	 IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW | IN_ONLYDIR |          \
@@ -143,23 +143,23 @@ int watch_add(struct watch *w, int dirfd, const char *path,
 	char proc[64];
 	int wd, r;
 
+	/* IN_MASK_ADD: a folder watched already (in another role) keeps the
+	 * events it had; masks only ever grow. */
 	if (dirfd >= 0) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
-		wd = inotify_add_watch(w->fd, proc, mask_for(flags) & ~(uint32_t)IN_DONT_FOLLOW);
+		wd = inotify_add_watch(w->fd, proc,
+				       (mask_for(flags) & ~(uint32_t)IN_DONT_FOLLOW) | IN_MASK_ADD);
 		if (wd < 0 && errno == ENOENT) /* no /proc: fall back to the path */
-			wd = inotify_add_watch(w->fd, path, mask_for(flags));
+			wd = inotify_add_watch(w->fd, path, mask_for(flags) | IN_MASK_ADD);
 	} else {
-		wd = inotify_add_watch(w->fd, path, mask_for(flags));
+		wd = inotify_add_watch(w->fd, path, mask_for(flags) | IN_MASK_ADD);
 	}
 	if (wd < 0)
 		return -errno;
 	n = watch_node_by_wd(w, wd);
 	if (n) {
-		unsigned old = n->flags;
 		n->flags |= flags;
 		n->marked |= flags;
-		if (mask_for(n->flags) != mask_for(old) || mask_for(n->flags) != mask_for(flags))
-			inotify_add_watch(w->fd, path, mask_for(n->flags));
 		/* A folder found again under a tree parent while it sat as a
 		 * top node (or orphan) takes its place in the tree. */
 		if (parent && n->parent != parent && n != parent)
@@ -189,7 +189,7 @@ int watch_add(struct watch *w, int dirfd, const char *path,
 		parent->nchildren++;
 	if (ret)
 		*ret = n;
-	return 0;
+	return 1;
 fail:
 	if (n)
 		free(n->name);

@@ -75,9 +75,10 @@ void watch_free(struct watch *w);
  * is watched; else path is watched with IN_DONT_FOLLOW | IN_ONLYDIR.
  * parent/name: where it sits in a tree (parent NULL: a top node and name
  * is its absolute path).  A folder already watched keeps its node and
- * gains `flags`.  Returns 0 and the node in *ret (may be NULL), or -ENOSPC
- * (out of inotify watches: the caller must fall back to rescans and say so
- * loudly), -EACCES, -ENOENT, -ENOTDIR, -ENOMEM. */
+ * gains `flags`.  Returns 1 (a new node) or 0 (watched already) and the
+ * node in *ret (may be NULL), or -ENOSPC (out of inotify watches: the
+ * caller must fall back to rescans and say so loudly), -EACCES, -ENOENT,
+ * -ENOTDIR, -ENOMEM. */
 int watch_add(struct watch *w, int dirfd, const char *path,
 	      struct watch_node *parent, const char *name, unsigned flags,
 	      struct watch_node **ret);

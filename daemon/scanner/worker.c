@@ -136,8 +136,9 @@ int worker_run(const char *argv0, int sock, const struct worker_opts *o)
 		return 2;
 	}
 	/* The module is mapped (PROT_EXEC) now or never: the sandbox forbids
-	 * both the open and the mapping.  Without it, OpenCV models fail
-	 * with -ENOPKG and the reason says so. */
+	 * both the open and the mapping.  A missing module is not fatal:
+	 * those models then fail per file with the reason, and the other
+	 * models still work. */
 	if (o->opencv) {
 		if (cvhash_load(err, sizeof(err)) < 0)
 			fprintf(stderr, "hashwatchd worker: %s\n", err);
@@ -161,8 +162,8 @@ int worker_run(const char *argv0, int sock, const struct worker_opts *o)
 	}
 }
 
-int worker_main(const char *argv0, int sock)
+int worker_main(const char *argv0, int sock, bool opencv)
 {
-	struct worker_opts o = { 0 };
+	struct worker_opts o = { .opencv = opencv };
 	return worker_run(argv0, sock, &o);
 }

@@ -17,6 +17,10 @@ if [ ! -s "$manifest" ]; then
 	fi
 fi
 export HASHWATCH_CORPUS=$manifest
+# bench_images runs the OpenCV peer inside its own rounds.
+if [ -x "$BUILD/bench/peer_opencv" ]; then
+	export HASHWATCH_PEER_OPENCV=${HASHWATCH_PEER_OPENCV:-$BUILD/bench/peer_opencv}
+fi
 rc=0
 for b in "$BUILD"/bench/bench_*; do
 	[ -x "$b" ] || continue

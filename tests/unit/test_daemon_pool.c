@@ -102,6 +102,9 @@ static int script_worker(int sock)
 		case 'M':
 			rep.models = 1u << HW_MODEL_PDQ; /* a hash nobody asked for */
 			break;
+		case 'B':
+			rep.cpu_usec = 200000; /* says it used 200 ms of CPU so far */
+			break;
 		}
 		send(sock, &rep, sizeof(rep), 0);
 		close(fd);
@@ -245,7 +248,9 @@ static void test_misbehaving_workers(void **state)
 	(void)state;
 
 	assert_non_null(mkdtemp(dir));
-	start_pool(&ev, &p, argv, 1, 300 * 1000);
+	/* long enough that a loaded machine does not turn a crash into a
+	 * timeout, short enough to wait for the hanging case */
+	start_pool(&ev, &p, argv, 1, 1500 * 1000);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct outcome o = { 0 };
 		char name[8] = { cases[i].c, 0 };
@@ -309,12 +314,44 @@ static void test_stop_reaps(void **state)
 	hwt_rmtree(dir);
 }
 
+/* cpu_budget: a worker that used 200 ms of CPU at a 50% budget rests
+ * about 200 ms before it takes the next file. */
+static void test_cpu_budget(void **state)
+{
+	char *argv[] = { a_name, a_script, NULL };
+	char dir[] = "/tmp/hwpool.XXXXXX";
+	struct outcome o = { 0 };
+	struct pool p;
+	sd_event *ev;
+	uint64_t t0, t1;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	start_pool(&ev, &p, argv, 1, 5 * 1000000);
+	pool_set_limits(&p, 5 * 1000000, 50, 1 << 20, 1000000);
+	wait_idle(ev, &p);
+	int fd = make_file(dir, "B", "B", 1);
+	assert_int_equal(pool_submit(&p, fd, 1u << HW_MODEL_SHA256, 0, &o), 0);
+	close(fd);
+	run_until(ev, &o, 1);
+	assert_int_equal(o.error, 0);
+	assert_false(pool_has_idle(&p)); /* resting */
+	assert_int_equal(p.w[0].state, PW_RESTING);
+	sd_event_now(ev, CLOCK_MONOTONIC, &t0);
+	wait_idle(ev, &p);
+	sd_event_now(ev, CLOCK_MONOTONIC, &t1);
+	assert_true(t1 - t0 >= 150000 && t1 - t0 < 2000000);
+	pool_stop(&p);
+	sd_event_unref(ev);
+	hwt_rmtree(dir);
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t ss;
 
 	if (argc > 1 && strcmp(argv[1], "--worker") == 0)
-		return worker_main(argv[0], PROTO_WORKER_FD);
+		return worker_main(argv[0], PROTO_WORKER_FD, false);
 	if (argc > 1 && strcmp(argv[1], "--script-worker") == 0)
 		return script_worker(PROTO_WORKER_FD);
 	sigemptyset(&ss);
@@ -325,6 +362,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_worker_size_limit),
 		cmocka_unit_test(test_misbehaving_workers),
 		cmocka_unit_test(test_stop_reaps),
+		cmocka_unit_test(test_cpu_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,8 +78,9 @@ id = TEST-0001
 CONF
 }
 
-# start_daemon [ENV=VALUE...]: run hashwatchd --foreground with a notify
-# socket; wait for READY=1 (fails after 30 s).
+# start_daemon [ENV=VALUE... | COMMAND...]: run hashwatchd --foreground
+# (DAEMON_FLAGS replaces --foreground) with a notify socket, through env
+# and whatever command is given; wait for READY=1 (fails after 30 s).
 start_daemon() {
 	: > "$T/notify.log"
 	if [ -z "$NPID" ]; then
@@ -87,7 +88,7 @@ start_daemon() {
 		NPID=$!
 		for _ in $(seq 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
 	fi
-	env NOTIFY_SOCKET="$T/notify.sock" "$@" "$HWD" --config "$T/hw.conf" --foreground \
+	env NOTIFY_SOCKET="$T/notify.sock" "$@" "$HWD" --config "$T/hw.conf" ${DAEMON_FLAGS---foreground} \
 		>> "$T/daemon.log" 2>&1 &
 	DPID=$!
 	wait_for 30 "grep -q '^READY=1' '$T/notify.log'" || fail "no READY=1 within 30 s"

@@ -1,0 +1,1464 @@
+/* mih.c - the multi-index hash: a builder that lays out flat, sorted slot
+ * arrays in one position-independent blob, a validator that makes a
+ * corrupt blob harmless, and a query that answers up to 8 queries (the PDQ
+ * dihedral variants) in one call with software-pipelined memory access.
+ *
+ * Layout (all little-endian, sections 8-byte aligned, offsets from the
+ * start of the blob):
+ *   header, slot descriptors,
+ *   per slot: offsets[2^coarse + 1] (uint32, entry index where each coarse
+ *   bucket starts), entries[n], and in FULL mode ids[n] (uint32).
+ * Entries are sorted by (coarse bucket, fine key, position).  Two formats:
+ *   PACKED (256-bit hashes): uint32 = fine << idbits | id, where fine is
+ *     the slot key's low bits (the coarse bits are implied by the bucket)
+ *     and id the hash's position; a candidate is verified by fetching
+ *     hashes[id].  The builder permutes the hashes into slot 0's order so
+ *     that slot 0's candidates are near each other in memory.
+ *   FULL (64-bit hashes): the whole hash (uint64) plus a parallel id, so
+ *     the bucket scan computes the exact distance without another fetch.
+ * A slot key is `width` consecutive bits of the hash, bit i being bit i%8
+ * of byte i/8; the coarse bucket is the key's top `coarse` bits.
+ *
+ * What a query costs is cache lines: at 10M PDQ hashes one image (8
+ * queries) visits ~11k buckets and verifies ~21k candidates, each a random
+ * line, so the code is about touching few lines and keeping many misses
+ * in flight: offset tables small enough to stay cached, exact fine keys
+ * found in the two aligned lines around their interpolated position rather
+ * than by scanning the bucket, prefetches a fixed distance ahead in every
+ * stage (bursts of prefetches overflow the miss buffers and get dropped),
+ * and branch-free filters (AVX2 when the CPU has it, chosen at run time;
+ * the binary still runs on any x86-64).
+ *
+ * Each stored hash is reported once without any dedup table: a hit found
+ * through query v and slot s is reported only if v is the first query
+ * within max_dist of it and s the first slot where it is within that
+ * slot's radius of query v (the pigeonhole guarantees such a slot exists
+ * and that the search visits it).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mih.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mih.c reads and writes its blob as little-endian"
+#endif
+
+#define MIH_MAGIC UINT64_C(0x3148494d57480a89) /* "\x89\nHWMIH1" */
+#define MIH_FORMAT 1
+#define MIH_MODE_PACKED 1
+#define MIH_MODE_FULL 2
+#define MIH_MAX_SLOTS 32
+#define MIH_MAX_WIDTH 32
+#define MIH_MAX_COARSE 24
+#define MIH_MAX_RADIUS 8
+#define MIH_MAX_MASKS 4096 /* coarse buckets visited per slot and query */
+
+/* Query pipeline sizes: seeks handled per batch, candidates buffered
+ * before verification, and how far ahead each stage prefetches. */
+#define SEEK_BATCH 256
+#define CAND_BATCH 512
+#define PF_OFFSETS 24
+#define PF_BUCKETS 16
+#define PF_RUN_MAX 16
+#define PF_CANDS 32
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#else
+#define ALWAYS_INLINE inline
+#define PREFETCH(p) ((void)(p))
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_X86_DISPATCH 1
+#define TARGET_POPCNT __attribute__((target("popcnt")))
+#define TARGET_AVX2 __attribute__((target("avx2,popcnt,bmi")))
+#endif
+
+struct blob_hdr {
+	uint64_t magic;
+	uint64_t sum;        /* checksum of blob bytes [16, blob_len) */
+	uint64_t hashes_sum; /* checksum of the n hashes it was built over */
+	uint64_t blob_len;
+	uint64_t n;
+	uint32_t format;
+	uint32_t bits;
+	uint32_t mode;
+	uint32_t nslots;
+	uint32_t idbits;     /* PACKED: low bits of an entry holding the id */
+	uint32_t dmax;       /* sum(radius + 1) over slots is > dmax */
+};
+
+struct blob_slot {
+	uint32_t start;      /* first bit of the slot key */
+	uint32_t width;      /* key bits */
+	uint32_t radius;     /* search radius for max_dist = dmax */
+	uint32_t coarse;     /* top key bits that select the bucket */
+	uint64_t off_offsets;
+	uint64_t off_entries;
+	uint64_t off_ids;    /* FULL mode only, else 0 */
+};
+
+struct mih_slot {
+	unsigned start, width, radius, coarse, fine;
+	const uint32_t *offsets;
+	const uint32_t *packed;  /* PACKED entries */
+	const uint64_t *full;    /* FULL entries */
+	const uint32_t *ids;     /* FULL ids */
+	bool search;             /* find exact fine keys by interpolation */
+	uint32_t *masks;         /* coarse XOR masks, by popcount */
+	uint32_t nmasks[MIH_MAX_RADIUS + 1]; /* masks of popcount <= k */
+};
+
+struct mih {
+	const uint8_t *hashes;
+	size_t n;
+	unsigned bits, bytes, mode, nslots, idbits, dmax;
+	struct mih_slot slot[MIH_MAX_SLOTS];
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static ALWAYS_INLINE uint64_t load64(const void *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static ALWAYS_INLINE unsigned popc64(uint64_t x)
+{
+	return (unsigned)__builtin_popcountll(x);
+}
+
+static ALWAYS_INLINE unsigned popc32(uint32_t x)
+{
+	return (unsigned)__builtin_popcount(x);
+}
+
+static inline uint64_t rotl64(uint64_t x, unsigned r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline size_t align8(size_t x)
+{
+	return (x + 7) & ~(size_t)7;
+}
+
+/* `width` (<= 32) bits of a hash of `bytes` bytes, from bit `start`. */
+static ALWAYS_INLINE uint32_t slot_key(const uint8_t *h, unsigned bytes,
+				       unsigned start, unsigned width)
+{
+	unsigned at = start / 8, avail = bytes - at;
+	uint64_t v = 0;
+
+	if (avail >= 8)
+		v = load64(h + at);
+	else
+		memcpy(&v, h + at, avail);
+	return (uint32_t)((v >> (start % 8)) & ((UINT64_C(1) << width) - 1));
+}
+
+static ALWAYS_INLINE unsigned hamming(const uint8_t *h, const uint64_t *q,
+				      unsigned words)
+{
+	unsigned d = 0;
+
+	for (unsigned w = 0; w < words; w++)
+		d += popc64(load64(h + 8 * w) ^ q[w]);
+	return d;
+}
+
+/* A checksum against accidental corruption (the list file's signature is
+ * what stops deliberate changes): four independent multiply-rotate lanes,
+ * so it runs at memory speed.  Every lane step is a bijection of both the
+ * lane state and the input word, so any change confined to one 8-byte word
+ * always changes the result. */
+static uint64_t checksum(const uint8_t *p, size_t len, uint64_t seed)
+{
+	const uint64_t k1 = UINT64_C(0x9e3779b97f4a7c15);
+	const uint64_t k2 = UINT64_C(0xc2b2ae3d27d4eb4f);
+	uint64_t a[4] = { seed, seed ^ k1, seed ^ k2, seed + k1 + k2 };
+	uint64_t h;
+	size_t i = 0;
+
+	for (; i + 32 <= len; i += 32)
+		for (unsigned l = 0; l < 4; l++)
+			a[l] = rotl64(a[l] ^ (load64(p + i + 8 * l) * k1), 29) * k2;
+	for (unsigned l = 0; i < len; i += 8, l++) {
+		uint64_t w = 0;
+		memcpy(&w, p + i, len - i < 8 ? len - i : 8);
+		a[l] = rotl64(a[l] ^ (w * k1), 29) * k2;
+	}
+	h = a[0] ^ rotl64(a[1], 16) ^ rotl64(a[2], 32) ^ rotl64(a[3], 48) ^ len;
+	h ^= h >> 33;
+	h *= k2;
+	h ^= h >> 29;
+	h *= k1;
+	h ^= h >> 32;
+	return h;
+}
+
+static uint64_t hashes_checksum(const uint8_t *hashes, size_t n, unsigned bytes)
+{
+	return checksum(hashes, n * bytes, UINT64_C(0x68617368));
+}
+
+static uint64_t blob_checksum(const uint8_t *blob, size_t len)
+{
+	return checksum(blob + 16, len - 16, UINT64_C(0x626c6f62));
+}
+
+/* Number of masks of at most r bits set among c bits: sum C(c, k). */
+static double ball_size(unsigned c, unsigned r)
+{
+	double total = 0, term = 1;
+
+	for (unsigned k = 0; k <= r && k <= c; k++) {
+		total += term;
+		term = term * (c - k) / (k + 1);
+	}
+	return total;
+}
+
+static unsigned id_bits(size_t n)
+{
+	unsigned b = 1;
+
+	while (b < 32 && n > 1 && ((uint64_t)n - 1) >> b)
+		b++;
+	return b;
+}
+
+/* The coarse bucket of a slot key (fine may be 32). */
+static ALWAYS_INLINE uint32_t key_coarse(uint32_t key, unsigned fine)
+{
+	return (uint32_t)((uint64_t)key >> fine);
+}
+
+/* ---- parameter choice ------------------------------------------------- */
+
+/* The cost model behind the choice of slots, in rough nanoseconds per
+ * query, measured on a virtualised Zen 5 (190 ns memory latency, nested
+ * paging): with enough prefetches in flight a random cache line of a
+ * large index costs ~12 ns and the lines right after it ~3 ns each; a
+ * bucket visit costs ~15 ns of CPU besides, scanning an entry ~0.3 ns,
+ * and an offset lookup ~2 ns while all offset tables together stay
+ * cache-sized (else it is one more random line).  A PACKED candidate is
+ * one random fetch of its hash plus ~8 ns to verify it. */
+#define COST_RANDOM 12.0
+#define COST_LINE 3.0
+#define COST_VISIT 15.0
+#define COST_ENTRY 0.3
+#define COST_TABLE_CACHED 2.0
+#define COST_VERIFY 8.0
+#define TABLE_CACHED_MAX (3u << 20)
+/* An exact fine key in a bucket of more than WINDOW entries is looked for
+ * in the WINDOW entries (two aligned cache lines) around its interpolated
+ * position instead of scanning the bucket. */
+#define WINDOW 32
+/* Size: at most this many index bytes per entry for the entries arrays
+ * (with the 32-byte hash, a 4-byte payload and ~8 bytes of list metadata
+ * the list stays within 100 bytes per entry);
+ * offset tables are kept to about 8 bytes per entry in all. */
+#define SIZE_ENTRIES_MAX 48
+
+struct plan {
+	unsigned mode, nslots, idbits, dmax;
+	struct blob_slot slot[MIH_MAX_SLOTS];
+};
+
+static double bucket_cost(double lambda, unsigned rem, unsigned fine, unsigned esz)
+{
+	if (rem == 0 && fine > 0 && lambda > WINDOW)
+		return COST_VISIT + COST_RANDOM + COST_LINE + WINDOW * COST_ENTRY / 8;
+	return COST_VISIT + COST_RANDOM + COST_LINE * (lambda * esz / 64) + COST_ENTRY * lambda;
+}
+
+/* Modelled cost of one slot for one query with the best coarse width,
+ * which it stores in *ret_c; -1 if no width fits the limits. */
+static double plan_slot(size_t n, unsigned mode, unsigned idbits, unsigned m,
+			unsigned width, unsigned radius, unsigned *ret_c)
+{
+	unsigned esz = mode == MIH_MODE_PACKED ? 4 : 8;
+	double best = -1, table_max = (double)n * 2.0 / m, cand = 0;
+
+	if (width > MIH_MAX_WIDTH || radius > MIH_MAX_RADIUS)
+		return -1;
+	if (table_max < 4096)
+		table_max = 4096;
+	if (mode == MIH_MODE_PACKED)
+		cand = (COST_RANDOM + COST_VERIFY) * (double)n * ball_size(width, radius) /
+		       (double)(UINT64_C(1) << width);
+	for (unsigned c = 0; c <= width && c <= MIH_MAX_COARSE; c++) {
+		double nb = (double)(UINT64_C(1) << c), lambda = (double)n / nb, cost = cand;
+		double table = nb * 4 * m <= TABLE_CACHED_MAX ? COST_TABLE_CACHED : COST_RANDOM;
+		double comb = 1;
+
+		if (ball_size(c, radius) > MIH_MAX_MASKS || nb > table_max)
+			break;
+		if (mode == MIH_MODE_PACKED && width - c > 32 - idbits)
+			continue;
+		for (unsigned k = 0; k <= radius && k <= c; k++) {
+			cost += comb * (table + bucket_cost(lambda, radius - k, width - c, esz));
+			comb = comb * (c - k) / (k + 1);
+		}
+		if (best < 0 || cost < best) {
+			best = cost;
+			*ret_c = c;
+		}
+	}
+	return best;
+}
+
+static double plan_cost(size_t n, struct plan *p)
+{
+	double total = 0;
+
+	for (unsigned s = 0; s < p->nslots; s++) {
+		struct blob_slot *sl = &p->slot[s];
+		double cost = plan_slot(n, p->mode, p->idbits, p->nslots, sl->width,
+					sl->radius, &sl->coarse);
+		if (cost < 0)
+			return -1;
+		total += cost;
+	}
+	return total;
+}
+
+/* Try m slots: radii from the refined pigeonhole (sum(r+1) = dmax+1,
+ * Norouzi et al. section 4), widths first in proportion to r+1, then moved
+ * one bit at a time between slots while that lowers the modelled cost.
+ * Returns the cost or -1. */
+static double plan_try(size_t n, unsigned bits, unsigned m, struct plan *p)
+{
+	unsigned units = p->dmax + 1, base = units / m, extra = units % m, used = 0;
+	unsigned entry_bytes = p->mode == MIH_MODE_PACKED ? 4 : 12;
+	double cost;
+
+	if (base == 0 || m * entry_bytes > SIZE_ENTRIES_MAX)
+		return -1;
+	p->nslots = m;
+	for (unsigned s = 0; s < m; s++) {
+		p->slot[s].radius = s < extra ? base : base - 1;
+		p->slot[s].width = bits * (p->slot[s].radius + 1) / units;
+		used += p->slot[s].width;
+	}
+	for (unsigned s = 0; used < bits; s = (s + 1) % m, used++)
+		p->slot[s].width++;
+	cost = plan_cost(n, p);
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (unsigned i = 0; i < m; i++)
+			for (unsigned j = 0; j < m; j++) {
+				double c2;
+				if (i == j || p->slot[i].width <= 1)
+					continue;
+				p->slot[i].width--;
+				p->slot[j].width++;
+				c2 = plan_cost(n, p);
+				if (c2 >= 0 && (cost < 0 || c2 < cost - 1e-9)) {
+					cost = c2;
+					moved = true;
+				} else {
+					p->slot[i].width++;
+					p->slot[j].width--;
+				}
+			}
+	}
+	if (cost < 0)
+		return -1;
+	plan_cost(n, p); /* sets each slot's coarse width for the final widths */
+	for (unsigned s = 0, start = 0; s < m; s++) {
+		p->slot[s].start = start;
+		start += p->slot[s].width;
+	}
+	return cost;
+}
+
+static int plan_choose(size_t n, unsigned bits, struct plan *ret)
+{
+	struct plan best = { 0 }, p = { 0 };
+	double best_cost = -1;
+
+	p.mode = bits == 64 ? MIH_MODE_FULL : MIH_MODE_PACKED;
+	p.dmax = bits == 64 ? MIH_MAX_DIST_64 : MIH_MAX_DIST_256;
+	p.idbits = p.mode == MIH_MODE_PACKED ? id_bits(n) : 0;
+	for (unsigned m = 1; m <= MIH_MAX_SLOTS; m++) {
+		double cost = plan_try(n, bits, m, &p);
+
+		if (cost >= 0 && (best_cost < 0 || cost < best_cost)) {
+			best_cost = cost;
+			best = p;
+		}
+	}
+	if (best_cost < 0)
+		return -EINVAL;
+	*ret = best;
+	return 0;
+}
+
+/* ---- building --------------------------------------------------------- */
+
+/* Reorder hashes (and payload) so that perm[i] (an old position) moves to
+ * position i; follows cycles, marking done positions with perm[i] = i. */
+static void permute(uint8_t *hashes, uint32_t *payload, unsigned bytes,
+		    uint32_t *perm, size_t n)
+{
+	uint8_t tmp[32];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		uint32_t tp;
+
+		if (perm[i] == i)
+			continue;
+		memcpy(tmp, hashes + i * bytes, bytes);
+		tp = payload ? payload[i] : 0;
+		while (perm[j] != i) {
+			size_t from = perm[j];
+			memcpy(hashes + j * bytes, hashes + from * bytes, bytes);
+			if (payload)
+				payload[j] = payload[from];
+			perm[j] = (uint32_t)j;
+			j = from;
+		}
+		memcpy(hashes + j * bytes, tmp, bytes);
+		if (payload)
+			payload[j] = tp;
+		perm[j] = (uint32_t)j;
+	}
+}
+
+/* One stable counting-sort pass: positions from in (NULL: 0..n-1) to out
+ * by the digit (keys[pos] >> shift) & (2^bits - 1).  counts (2^bits + 1)
+ * ends up holding where each digit's run starts, and n. */
+static void radix_pass(const uint32_t *keys, const uint32_t *in, uint32_t *out,
+		       size_t n, unsigned shift, unsigned bits, uint32_t *counts)
+{
+	size_t nb = (size_t)1 << bits;
+	uint64_t mask = nb - 1;
+
+	memset(counts, 0, (nb + 1) * sizeof(*counts));
+	for (size_t i = 0; i < n; i++)
+		counts[(((uint64_t)keys[in ? in[i] : i] >> shift) & mask) + 1]++;
+	for (size_t b = 0; b < nb; b++)
+		counts[b + 1] += counts[b];
+	/* counts[d] serves as digit d's cursor, then is shifted back. */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t pos = in ? in[i] : (uint32_t)i;
+		out[counts[((uint64_t)keys[pos] >> shift) & mask]++] = pos;
+	}
+	memmove(counts + 1, counts, nb * sizeof(*counts));
+	counts[0] = 0;
+}
+
+#define RADIX_BITS 16
+
+/* Positions 0..n-1 in (coarse, fine, position) order of their slot keys
+ * (LSD radix sort: fine digits first, the coarse digit last, whose run
+ * starts are the slot's offset table).  The result lands in order; tmp
+ * (n) and counts (2^RADIX_BITS + 1) are scratch. */
+static void slot_order(const uint32_t *keys, size_t n, unsigned coarse, unsigned fine,
+		       uint32_t *offsets, uint32_t *order, uint32_t *tmp, uint32_t *counts)
+{
+	unsigned npass = (fine + RADIX_BITS - 1) / RADIX_BITS + 1, k = 0;
+	const uint32_t *in = NULL;
+
+	for (unsigned shift = 0; shift < fine; shift += RADIX_BITS, k++) {
+		uint32_t *out = (npass - 1 - k) % 2 == 0 ? order : tmp;
+		unsigned bits = fine - shift < RADIX_BITS ? fine - shift : RADIX_BITS;
+		radix_pass(keys, in, out, n, shift, bits, counts);
+		in = out;
+	}
+	radix_pass(keys, in, order, n, fine, coarse, offsets);
+}
+
+static size_t plan_layout(struct plan *p, size_t n)
+{
+	size_t off = align8(sizeof(struct blob_hdr) + p->nslots * sizeof(struct blob_slot));
+
+	for (unsigned s = 0; s < p->nslots; s++) {
+		struct blob_slot *sl = &p->slot[s];
+
+		sl->off_offsets = off;
+		off = align8(off + (((size_t)1 << sl->coarse) + 1) * 4);
+		sl->off_entries = off;
+		off = align8(off + n * (p->mode == MIH_MODE_FULL ? 8 : 4));
+		sl->off_ids = 0;
+		if (p->mode == MIH_MODE_FULL) {
+			sl->off_ids = off;
+			off = align8(off + n * 4);
+		}
+	}
+	return off;
+}
+
+/* Scratch for building: keys[pos] is the current slot's key, tmp and
+ * counts serve the radix sort. */
+struct build_scratch {
+	uint32_t *keys, *tmp, *counts;
+};
+
+static void slot_keys(const struct blob_slot *sl, const uint8_t *hashes, size_t n,
+		      unsigned bytes, uint32_t *keys)
+{
+	for (size_t i = 0; i < n; i++)
+		keys[i] = slot_key(hashes + i * bytes, bytes, sl->start, sl->width);
+}
+
+static void build_slot(const struct plan *p, const struct blob_slot *sl,
+		       const uint8_t *hashes, size_t n, unsigned bytes,
+		       const struct build_scratch *bs, uint8_t *blob)
+{
+	uint32_t *offsets = (uint32_t *)(void *)(blob + sl->off_offsets);
+	unsigned fine = sl->width - sl->coarse;
+	/* The entries array doubles as the sorted order. */
+	uint32_t *order = (uint32_t *)(void *)(blob + sl->off_entries);
+
+	slot_keys(sl, hashes, n, bytes, bs->keys);
+	slot_order(bs->keys, n, sl->coarse, fine, offsets, order, bs->tmp, bs->counts);
+	if (p->mode == MIH_MODE_FULL) {
+		uint64_t *full = (uint64_t *)(void *)(blob + sl->off_entries);
+		uint32_t *ids = (uint32_t *)(void *)(blob + sl->off_ids);
+
+		/* Spread from the back so that order[] is read before the
+		 * wider entries overwrite it. */
+		for (size_t j = n; j-- > 0;) {
+			uint32_t id = order[j];
+			ids[j] = id;
+			full[j] = load64(hashes + (size_t)id * bytes);
+		}
+	} else {
+		uint32_t fmask = (uint32_t)((UINT64_C(1) << fine) - 1);
+
+		for (size_t j = 0; j < n; j++) {
+			uint32_t id = order[j];
+			order[j] = (uint32_t)((uint64_t)(bs->keys[id] & fmask) << p->idbits) | id;
+		}
+	}
+}
+
+int mih_build(uint8_t *hashes, uint32_t *payload, size_t n, unsigned bits,
+	      void **ret_blob, size_t *ret_len)
+{
+	struct plan p;
+	struct blob_hdr hdr = { 0 };
+	struct build_scratch bs = { 0 };
+	unsigned bytes = bits / 8;
+	uint8_t *blob = NULL;
+	size_t len, nalloc = n ? n : 1;
+	int r;
+
+	if ((bits != 64 && bits != 256) || (n > 0 && !hashes) || !ret_blob || !ret_len)
+		return -EINVAL;
+	if (n > UINT32_MAX)
+		return -E2BIG;
+	r = plan_choose(n, bits, &p);
+	if (r < 0)
+		goto out;
+	len = plan_layout(&p, n);
+	blob = calloc(1, len);
+	bs.keys = malloc(nalloc * sizeof(*bs.keys));
+	bs.tmp = malloc(nalloc * sizeof(*bs.tmp));
+	bs.counts = malloc((((size_t)1 << RADIX_BITS) + 1) * sizeof(*bs.counts));
+	if (!blob || !bs.keys || !bs.tmp || !bs.counts) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (p.mode == MIH_MODE_PACKED && n > 0) {
+		/* Store the hashes in slot 0's order: slot 0's entries then
+		 * point at consecutive hashes.  tmp receives the order. */
+		const struct blob_slot *sl = &p.slot[0];
+		uint32_t *scratch = (uint32_t *)(void *)(blob + sl->off_entries);
+
+		slot_keys(sl, hashes, n, bytes, bs.keys);
+		slot_order(bs.keys, n, sl->coarse, sl->width - sl->coarse,
+			   (uint32_t *)(void *)(blob + sl->off_offsets), bs.tmp, scratch,
+			   bs.counts);
+		permute(hashes, payload, bytes, bs.tmp, n);
+	}
+	for (unsigned s = 0; s < p.nslots; s++)
+		build_slot(&p, &p.slot[s], hashes, n, bytes, &bs, blob);
+
+	hdr.magic = MIH_MAGIC;
+	hdr.hashes_sum = hashes_checksum(hashes, n, bytes);
+	hdr.blob_len = len;
+	hdr.n = n;
+	hdr.format = MIH_FORMAT;
+	hdr.bits = bits;
+	hdr.mode = p.mode;
+	hdr.nslots = p.nslots;
+	hdr.idbits = p.idbits;
+	hdr.dmax = p.dmax;
+	memcpy(blob, &hdr, sizeof(hdr));
+	memcpy(blob + sizeof(hdr), p.slot, p.nslots * sizeof(struct blob_slot));
+	hdr.sum = blob_checksum(blob, len);
+	memcpy(blob + offsetof(struct blob_hdr, sum), &hdr.sum, sizeof(hdr.sum));
+
+	*ret_blob = blob;
+	*ret_len = len;
+	blob = NULL;
+	r = 0;
+out:
+	free(bs.keys);
+	free(bs.tmp);
+	free(bs.counts);
+	free(blob);
+	return r;
+}
+
+void mih_reseal(void *blob, size_t blob_len, const uint8_t *hashes, size_t n,
+		unsigned bits)
+{
+	uint64_t sum;
+
+	if (!blob || blob_len < sizeof(struct blob_hdr) || (bits != 64 && bits != 256))
+		return;
+	sum = hashes_checksum(hashes, hashes ? n : 0, bits / 8);
+	memcpy((uint8_t *)blob + offsetof(struct blob_hdr, hashes_sum), &sum, sizeof(sum));
+	sum = blob_checksum(blob, blob_len);
+	memcpy((uint8_t *)blob + offsetof(struct blob_hdr, sum), &sum, sizeof(sum));
+}
+
+/* ---- opening: every number is checked before it is used -------------- */
+
+static int masks_make(struct mih_slot *sl)
+{
+	size_t cap = (size_t)ball_size(sl->coarse, sl->radius), k = 0;
+
+	sl->masks = malloc(cap * sizeof(*sl->masks));
+	if (!sl->masks)
+		return -ENOMEM;
+	for (unsigned pc = 0; pc <= sl->radius; pc++) {
+		if (pc <= sl->coarse) {
+			/* All c-bit values with pc bits set, in increasing
+			 * order (Gosper's next-combination step). */
+			uint64_t v = (UINT64_C(1) << pc) - 1, end = UINT64_C(1) << sl->coarse;
+			while (v < end && k < cap) {
+				uint64_t low = v & -v, ripple = v + low;
+				sl->masks[k++] = (uint32_t)v;
+				if (v == 0)
+					break;
+				v = ripple | (((v ^ ripple) >> 2) / low);
+			}
+		}
+		sl->nmasks[pc] = (uint32_t)k;
+	}
+	return 0;
+}
+
+/* The slot parameters alone, before any of them is used as a size. */
+static bool slot_params_ok(const struct blob_slot *bs, unsigned start,
+			   unsigned bits, unsigned mode, unsigned idbits)
+{
+	if (bs->start != start || bs->width == 0 || bs->width > MIH_MAX_WIDTH ||
+	    bs->width > bits - start || bs->coarse > bs->width ||
+	    bs->coarse > MIH_MAX_COARSE || bs->radius > MIH_MAX_RADIUS ||
+	    ball_size(bs->coarse, bs->radius) > MIH_MAX_MASKS)
+		return false;
+	return mode != MIH_MODE_PACKED || bs->width - bs->coarse <= 32 - idbits;
+}
+
+/* The tables of one slot: offsets must be a monotone partition of 0..n,
+ * and every id must name a hash. */
+/* The largest of a[i] & mask: a loop the compiler vectorises, since
+ * these checks read the whole index at open. */
+static uint32_t max_masked(const uint32_t *a, size_t n, uint32_t mask)
+{
+	uint32_t mx = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = a[i] & mask;
+		mx = x > mx ? x : mx;
+	}
+	return mx;
+}
+
+static bool monotone(const uint32_t *a, size_t n)
+{
+	uint32_t bad = 0;
+
+	for (size_t i = 0; i + 1 < n; i++)
+		bad |= a[i] > a[i + 1];
+	return !bad;
+}
+
+static int slot_open(struct mih *m, struct mih_slot *sl, const struct blob_slot *bs,
+		     const uint8_t *blob)
+{
+	size_t nb = (size_t)1 << bs->coarse;
+	const uint32_t *ids;
+	uint32_t idmask = UINT32_MAX;
+
+	sl->start = bs->start;
+	sl->width = bs->width;
+	sl->radius = bs->radius;
+	sl->coarse = bs->coarse;
+	sl->fine = bs->width - bs->coarse;
+	sl->search = m->mode == MIH_MODE_PACKED && sl->fine > 0;
+	sl->offsets = (const uint32_t *)(const void *)(blob + bs->off_offsets);
+	if (sl->offsets[0] != 0 || sl->offsets[nb] != m->n || !monotone(sl->offsets, nb + 1))
+		return -EBADMSG;
+	if (m->mode == MIH_MODE_FULL) {
+		sl->full = (const uint64_t *)(const void *)(blob + bs->off_entries);
+		sl->ids = ids = (const uint32_t *)(const void *)(blob + bs->off_ids);
+	} else {
+		idmask = (uint32_t)((UINT64_C(1) << m->idbits) - 1);
+		sl->packed = ids = (const uint32_t *)(const void *)(blob + bs->off_entries);
+	}
+	/* Every id must name a hash (n == 0 has no entries to check). */
+	if (m->n > 0 && max_masked(ids, m->n, idmask) >= m->n)
+		return -EBADMSG;
+	return masks_make(sl);
+}
+
+/* Header checks that need nothing but the header. */
+static bool hdr_ok(const struct blob_hdr *h, size_t blob_len, size_t n, unsigned bits)
+{
+	if (h->magic != MIH_MAGIC || h->format != MIH_FORMAT || h->blob_len != blob_len ||
+	    h->bits != bits || h->n != n || n > UINT32_MAX || blob_len % 8 != 0 ||
+	    h->nslots == 0 || h->nslots > MIH_MAX_SLOTS || h->dmax > bits)
+		return false;
+	if (h->mode == MIH_MODE_PACKED)
+		return h->idbits >= 1 && h->idbits <= 32 &&
+		       ((uint64_t)(n ? n - 1 : 0) >> h->idbits) == 0;
+	return h->mode == MIH_MODE_FULL && bits == 64 && h->idbits == 0;
+}
+
+int mih_open(const void *blob, size_t blob_len, const uint8_t *hashes,
+	     size_t n, unsigned bits, struct mih **ret)
+{
+	const uint8_t *b = blob;
+	struct blob_hdr hdr;
+	struct plan p, layout;
+	struct mih *m = NULL;
+	unsigned start = 0, units = 0;
+	int r = -EBADMSG;
+
+	if (!blob || !ret || (bits != 64 && bits != 256) || (n > 0 && !hashes) ||
+	    (uintptr_t)blob % 8 != 0)
+		return -EINVAL;
+	if (blob_len < sizeof(hdr))
+		return -EBADMSG;
+	memcpy(&hdr, b, sizeof(hdr));
+	if (!hdr_ok(&hdr, blob_len, n, bits) ||
+	    blob_len < sizeof(hdr) + hdr.nslots * sizeof(struct blob_slot))
+		return -EBADMSG;
+	if (blob_checksum(b, blob_len) != hdr.sum ||
+	    hashes_checksum(hashes, n, bits / 8) != hdr.hashes_sum)
+		return -EBADMSG;
+	p = (struct plan){ .mode = hdr.mode, .nslots = hdr.nslots, .idbits = hdr.idbits,
+			   .dmax = hdr.dmax };
+	memcpy(p.slot, b + sizeof(hdr), hdr.nslots * sizeof(struct blob_slot));
+	for (unsigned s = 0; s < p.nslots; s++) {
+		if (!slot_params_ok(&p.slot[s], start, bits, p.mode, p.idbits))
+			return -EBADMSG;
+		start += p.slot[s].width;
+		units += p.slot[s].radius + 1;
+	}
+	/* The slots must tile the hash, the radii must cover dmax, and the
+	 * sections must sit exactly where the builder puts them. */
+	layout = p;
+	if (start != bits || units < hdr.dmax + 1 || plan_layout(&layout, n) != blob_len)
+		return -EBADMSG;
+	for (unsigned s = 0; s < p.nslots; s++)
+		if (memcmp(&layout.slot[s], &p.slot[s], sizeof(p.slot[s])) != 0)
+			return -EBADMSG;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->hashes = hashes;
+	m->n = n;
+	m->bits = bits;
+	m->bytes = bits / 8;
+	m->mode = hdr.mode;
+	m->nslots = hdr.nslots;
+	m->idbits = hdr.idbits;
+	m->dmax = hdr.dmax;
+	for (unsigned s = 0; s < p.nslots; s++) {
+		r = slot_open(m, &m->slot[s], &p.slot[s], b);
+		if (r < 0)
+			goto out;
+	}
+	*ret = m;
+	m = NULL;
+	r = 0;
+out:
+	mih_close(m);
+	return r;
+}
+
+void mih_close(struct mih *m)
+{
+	if (!m)
+		return;
+	for (unsigned s = 0; s < MIH_MAX_SLOTS; s++)
+		free(m->slot[s].masks);
+	free(m);
+}
+
+unsigned mih_max_dist(const struct mih *m)
+{
+	return m ? m->dmax : 0;
+}
+
+int mih_describe(const struct mih *m, char *buf, size_t len)
+{
+	size_t at = 0;
+	int w;
+
+	if (!m || !buf || len == 0)
+		return -EINVAL;
+	w = snprintf(buf, len, "%u slots (bits/radius/coarse):", m->nslots);
+	for (unsigned s = 0; w >= 0 && (size_t)w < len - at && s < m->nslots; s++) {
+		at += (size_t)w;
+		w = snprintf(buf + at, len - at, " %u/%u/%u", m->slot[s].width,
+			     m->slot[s].radius, m->slot[s].coarse);
+	}
+	if (w >= 0 && (size_t)w < len - at) {
+		at += (size_t)w;
+		w = snprintf(buf + at, len - at, ", %s entries, exact to d <= %u",
+			     m->mode == MIH_MODE_FULL ? "full" : "packed", m->dmax);
+	}
+	return w >= 0 && (size_t)w < len - at ? 0 : -ENOBUFS;
+}
+
+/* ---- hit collection ------------------------------------------------- */
+
+/* Hits go straight into the caller's array.  Past cap, the array becomes
+ * a max-heap on pos that keeps the cap smallest positions. */
+struct hitbuf {
+	struct mih_hit *hits;
+	size_t cap, n;
+	bool overflow;
+};
+
+static void heap_down(struct mih_hit *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, big = i;
+		struct mih_hit t;
+
+		if (l < n && h[l].pos > h[big].pos)
+			big = l;
+		if (l + 1 < n && h[l + 1].pos > h[big].pos)
+			big = l + 1;
+		if (big == i)
+			return;
+		t = h[i];
+		h[i] = h[big];
+		h[big] = t;
+		i = big;
+	}
+}
+
+static void hitbuf_add(struct hitbuf *hb, uint32_t pos, unsigned dist, unsigned q)
+{
+	struct mih_hit hit = { .pos = pos, .dist = (uint16_t)dist, .query = (uint16_t)q };
+
+	if (hb->n < hb->cap) {
+		hb->hits[hb->n++] = hit;
+		return;
+	}
+	if (!hb->overflow) {
+		hb->overflow = true;
+		for (size_t i = hb->cap / 2; i-- > 0;)
+			heap_down(hb->hits, hb->cap, i);
+	}
+	if (hb->cap > 0 && pos < hb->hits[0].pos) {
+		hb->hits[0] = hit;
+		heap_down(hb->hits, hb->cap, 0);
+	}
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct mih_hit *)a)->pos, y = ((const struct mih_hit *)b)->pos;
+
+	return (x > y) - (x < y);
+}
+
+static int hitbuf_finish(struct hitbuf *hb, size_t *ret_n)
+{
+	if (hb->n > 1)
+		qsort(hb->hits, hb->n, sizeof(*hb->hits), hit_cmp);
+	*ret_n = hb->n;
+	return hb->overflow ? -ENOBUFS : 0;
+}
+
+static int query_args_ok(const uint8_t *qs, unsigned nq, const struct mih_hit *hits,
+			 size_t cap, const size_t *ret_n)
+{
+	return qs && nq >= 1 && nq <= MIH_MAX_QUERIES && (hits || cap == 0) && ret_n;
+}
+
+/* ---- linear scan ------------------------------------------------------ */
+
+/* The smallest distance from h to the nq queries, and which query (the
+ * lowest index on a tie). */
+static ALWAYS_INLINE unsigned nearest(const uint8_t *h, unsigned words,
+				      const uint64_t (*qw)[4], unsigned nq, unsigned *ret_q)
+{
+	unsigned best = UINT32_MAX, bq = 0;
+
+	for (unsigned v = 0; v < nq; v++) {
+		unsigned d = hamming(h, qw[v], words);
+		if (d < best) {
+			best = d;
+			bq = v;
+		}
+	}
+	*ret_q = bq;
+	return best;
+}
+
+static ALWAYS_INLINE int linear_body(const uint8_t *hashes, size_t n, unsigned words,
+				     const uint64_t (*qw)[4], unsigned nq,
+				     unsigned max_dist, struct hitbuf *hb)
+{
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *h = hashes + i * 8 * words;
+		uint64_t w[4];
+		unsigned best = UINT32_MAX, bq;
+
+		/* The minimum alone (no branch per query); which query gave
+		 * it is worked out only for the rare hit. */
+		for (unsigned k = 0; k < words; k++)
+			w[k] = load64(h + 8 * k);
+		for (unsigned v = 0; v < nq; v++) {
+			unsigned d = 0;
+			for (unsigned k = 0; k < words; k++)
+				d += popc64(w[k] ^ qw[v][k]);
+			best = d < best ? d : best;
+		}
+		if (best > max_dist)
+			continue;
+		if (hb->n == hb->cap) {
+			/* Positions only grow: the first cap are final. */
+			hb->overflow = true;
+			break;
+		}
+		best = nearest(h, words, qw, nq, &bq);
+		hitbuf_add(hb, (uint32_t)i, best, bq);
+	}
+	return 0;
+}
+
+static int linear_generic(const uint8_t *hashes, size_t n, unsigned words,
+			  const uint64_t (*qw)[4], unsigned nq, unsigned max_dist,
+			  struct hitbuf *hb)
+{
+	return words == 4 ? linear_body(hashes, n, 4, qw, nq, max_dist, hb)
+			  : linear_body(hashes, n, 1, qw, nq, max_dist, hb);
+}
+
+#ifdef HAVE_X86_DISPATCH
+TARGET_POPCNT static int linear_popcnt(const uint8_t *hashes, size_t n, unsigned words,
+				       const uint64_t (*qw)[4], unsigned nq,
+				       unsigned max_dist, struct hitbuf *hb)
+{
+	return words == 4 ? linear_body(hashes, n, 4, qw, nq, max_dist, hb)
+			  : linear_body(hashes, n, 1, qw, nq, max_dist, hb);
+}
+#endif
+
+static void load_queries(const uint8_t *qs, unsigned nq, unsigned words, uint64_t (*qw)[4])
+{
+	for (unsigned v = 0; v < nq; v++)
+		for (unsigned w = 0; w < words; w++)
+			qw[v][w] = load64(qs + (size_t)(v * words + w) * 8);
+}
+
+int mih_linear_query(const uint8_t *hashes, size_t n, unsigned bits,
+		     const uint8_t *qs, unsigned nq, unsigned max_dist,
+		     struct mih_hit *hits, size_t cap, size_t *ret_n)
+{
+	struct hitbuf hb = { .hits = hits, .cap = cap };
+	uint64_t qw[MIH_MAX_QUERIES][4];
+	unsigned words = bits / 64;
+
+	if ((bits != 64 && bits != 256) || (n > 0 && !hashes) || n > UINT32_MAX ||
+	    !query_args_ok(qs, nq, hits, cap, ret_n))
+		return -EINVAL;
+	load_queries(qs, nq, words, qw);
+#ifdef HAVE_X86_DISPATCH
+	if (__builtin_cpu_supports("popcnt"))
+		linear_popcnt(hashes, n, words, (const uint64_t(*)[4])qw, nq, max_dist, &hb);
+	else
+#endif
+		linear_generic(hashes, n, words, (const uint64_t(*)[4])qw, nq, max_dist, &hb);
+	return hitbuf_finish(&hb, ret_n);
+}
+
+/* ---- the index query -------------------------------------------------- */
+
+struct qctx {
+	const struct mih *m;
+	unsigned nq, d;
+	int rad[MIH_MAX_SLOTS];           /* this query's slot radii; -1: skip */
+	uint64_t qw[MIH_MAX_QUERIES][4];
+	uint32_t qkey[MIH_MAX_QUERIES][MIH_MAX_SLOTS];
+	struct hitbuf hb;
+};
+
+/* Radii for max_dist d <= dmax: shrink the widest radii until
+ * sum(rad + 1) = d + 1, which keeps the pigeonhole argument. */
+static void plan_radii(struct qctx *c)
+{
+	const struct mih *m = c->m;
+	unsigned units = 0;
+
+	for (unsigned s = 0; s < m->nslots; s++) {
+		c->rad[s] = (int)m->slot[s].radius;
+		units += m->slot[s].radius + 1;
+	}
+	while (units > c->d + 1) {
+		unsigned big = 0;
+		for (unsigned s = 1; s < m->nslots; s++)
+			if (c->rad[s] >= c->rad[big])
+				big = s;
+		c->rad[big]--;
+		units--;
+	}
+}
+
+/* The hash h, found through query v in slot s, is within d of query v.
+ * Report it if (v, s) is the first pair that finds it.  (Rare: kept out
+ * of line, away from the hot loops.) */
+static void hit_found(struct qctx *c, const uint8_t *h, uint32_t pos,
+				    unsigned v, unsigned s, unsigned dv)
+{
+	const struct mih *m = c->m;
+	unsigned words = m->bits / 64, best = dv, bq = v;
+
+	for (unsigned u = 0; u < c->nq; u++) {
+		unsigned du;
+		if (u == v)
+			continue;
+		du = hamming(h, c->qw[u], words);
+		if (u < v && du <= c->d)
+			return;
+		if (du < best) {
+			best = du;
+			bq = u;
+		}
+	}
+	for (unsigned t = 0; t <= s; t++) {
+		const struct mih_slot *sl = &m->slot[t];
+		unsigned sd;
+		if (c->rad[t] < 0)
+			continue;
+		sd = popc32(slot_key(h, m->bytes, sl->start, sl->width) ^ c->qkey[v][t]);
+		if (sd <= (unsigned)c->rad[t]) {
+			if (t == s)
+				break;
+			return;
+		}
+		if (t == s)
+			return;
+	}
+	hitbuf_add(&c->hb, pos, best, bq);
+}
+
+struct cand {
+	uint32_t id;
+	uint32_t v;
+};
+
+/* Verify a batch of candidates, prefetching PF_CANDS ahead: a steady
+ * stream of prefetches keeps the most misses in flight (a burst of them
+ * would overflow the miss buffers, and the CPU drops prefetches then). */
+static ALWAYS_INLINE void verify_words(struct qctx *c, unsigned s, const struct cand *cd,
+					size_t nc, unsigned words)
+{
+	const uint8_t *const hashes = c->m->hashes;
+	const uint64_t(*const qw)[4] = c->qw;
+	const unsigned bytes = words * 8, d = c->d;
+
+	for (size_t i = 0; i < nc && i < PF_CANDS; i++)
+		PREFETCH(hashes + (size_t)cd[i].id * bytes);
+	for (size_t i = 0; i < nc; i++) {
+		const uint8_t *h = hashes + (size_t)cd[i].id * bytes;
+		unsigned dv;
+
+		if (i + PF_CANDS < nc)
+			PREFETCH(hashes + (size_t)cd[i + PF_CANDS].id * bytes);
+		dv = hamming(h, qw[cd[i].v], words);
+		if (dv <= d)
+			hit_found(c, h, cd[i].id, cd[i].v, s, dv);
+	}
+}
+
+static ALWAYS_INLINE void verify_packed(struct qctx *c, unsigned s, const struct cand *cd,
+					size_t nc)
+{
+	if (c->m->bits == 256)
+		verify_words(c, s, cd, nc, 4);
+	else
+		verify_words(c, s, cd, nc, 1);
+}
+
+/* A FULL entry within d of query v: confirm it on the hash array itself,
+ * so that even a damaged index never reports a wrong distance. */
+static void full_hit(struct qctx *c, uint32_t id, unsigned v, unsigned s)
+{
+	const uint8_t *h = c->m->hashes + (size_t)id * 8;
+	unsigned dv = hamming(h, c->qw[v], 1);
+
+	if (dv <= c->d)
+		hit_found(c, h, id, v, s, dv);
+}
+
+/* Prefetch the cache lines of [from, to), at most PF_RUN_MAX of them
+ * (the hardware prefetcher does not start on runs this short). */
+static ALWAYS_INLINE void prefetch_run(const void *from, const void *to)
+{
+	uintptr_t a = (uintptr_t)from & ~(uintptr_t)63, end = (uintptr_t)to;
+
+	for (unsigned k = 0; a < end && k < PF_RUN_MAX; a += 64, k++)
+		PREFETCH((const void *)a);
+}
+
+/* Append the entries of e[k..end) whose fine key is within rem of qf as
+ * candidates, without a branch per entry (whether an entry passes is
+ * unpredictable).  The caller guarantees room for end - k more. */
+static ALWAYS_INLINE size_t filter_entries(const uint32_t *e, size_t k, size_t end,
+					   uint32_t qf, uint32_t fm, uint32_t idmask,
+					   unsigned rem, uint32_t qv, struct cand *cd, size_t nc)
+{
+	for (; k < end; k++) {
+		uint32_t x = e[k];
+		cd[nc].id = x & idmask;
+		cd[nc].v = qv;
+		nc += popc32((x ^ qf) & fm) <= rem;
+	}
+	return nc;
+}
+
+/* Candidates from the entries w[i] with bit i set in mask. */
+static ALWAYS_INLINE size_t emit_mask(const uint32_t *w, uint64_t mask, uint32_t idmask,
+				      uint32_t qv, struct cand *cd, size_t nc)
+{
+	while (mask) {
+		cd[nc].id = w[__builtin_ctzll(mask)] & idmask;
+		cd[nc].v = qv;
+		nc++;
+		mask &= mask - 1;
+	}
+	return nc;
+}
+
+#ifdef HAVE_X86_DISPATCH
+/* popcount(x) <= rem for 8 lanes, rem <= 2: clearing the lowest set bit
+ * rem times leaves 0. */
+TARGET_AVX2 static inline unsigned within_avx2(__m256i x, unsigned rem)
+{
+	const __m256i one = _mm256_set1_epi32(1);
+
+	if (rem >= 1)
+		x = _mm256_and_si256(x, _mm256_sub_epi32(x, one));
+	if (rem >= 2)
+		x = _mm256_and_si256(x, _mm256_sub_epi32(x, one));
+	return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
+		_mm256_cmpeq_epi32(x, _mm256_setzero_si256())));
+}
+
+/* filter_entries, 8 entries at a time, for rem <= 2.  Reads whole vectors
+ * up to 7 entries past end, which the caller guarantees are readable. */
+TARGET_AVX2 static inline size_t filter_avx2(const uint32_t *e, size_t k, size_t end,
+					     uint32_t qf, uint32_t fm, uint32_t idmask,
+					     unsigned rem, uint32_t qv, struct cand *cd,
+					     size_t nc)
+{
+	const __m256i vqf = _mm256_set1_epi32((int)qf), vfm = _mm256_set1_epi32((int)fm);
+
+	for (; k < end; k += 8) {
+		__m256i x = _mm256_and_si256(_mm256_xor_si256(
+			_mm256_loadu_si256((const __m256i *)(const void *)(e + k)), vqf), vfm);
+		unsigned mask = within_avx2(x, rem);
+		if (end - k < 8)
+			mask &= (1u << (end - k)) - 1;
+		nc = emit_mask(e + k, mask, idmask, qv, cd, nc);
+	}
+	return nc;
+}
+
+/* Bit i set if w[i] has fine key qf, for the 32 entries of two aligned
+ * cache lines. */
+TARGET_AVX2 static inline uint64_t window_mask_avx2(const uint32_t *w, uint32_t qf, uint32_t fm)
+{
+	const __m256i vqf = _mm256_set1_epi32((int)qf), vfm = _mm256_set1_epi32((int)fm);
+	uint64_t mask = 0;
+
+	for (unsigned i = 0; i < WINDOW; i += 8) {
+		__m256i x = _mm256_and_si256(
+			_mm256_load_si256((const __m256i *)(const void *)(w + i)), vfm);
+		mask |= (uint64_t)(unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
+				_mm256_cmpeq_epi32(x, vqf))) << i;
+	}
+	return mask;
+}
+#endif
+
+/* The filter the CPU can run best (simd: this is the AVX2 instance). */
+static ALWAYS_INLINE size_t filter_best(bool simd, const uint32_t *e, size_t k, size_t end,
+					size_t total, uint32_t qf, uint32_t fm, uint32_t idmask,
+					unsigned rem, uint32_t qv, struct cand *cd, size_t nc)
+{
+#ifdef HAVE_X86_DISPATCH
+	if (simd && rem <= 2 && end + 7 <= total)
+		return filter_avx2(e, k, end, qf, fm, idmask, rem, qv, cd, nc);
+#endif
+	return filter_entries(e, k, end, qf, fm, idmask, rem, qv, cd, nc);
+}
+
+static ALWAYS_INLINE uint64_t window_mask(bool simd, const uint32_t *w, uint32_t qf,
+					  uint32_t fm)
+{
+	uint64_t mask = 0;
+
+#ifdef HAVE_X86_DISPATCH
+	if (simd)
+		return window_mask_avx2(w, qf, fm);
+#endif
+	for (unsigned i = 0; i < WINDOW; i++)
+		mask |= (uint64_t)((w[i] & fm) == qf) << i;
+	return mask;
+}
+
+/* Scan e[k..end) into the candidate batch, verifying the batch whenever
+ * it fills (a bucket may hold more entries than the batch). */
+static ALWAYS_INLINE size_t scan_run(struct qctx *c, unsigned s, bool simd, const uint32_t *e,
+				     size_t k, size_t end, uint32_t qf, uint32_t fm,
+				     uint32_t idmask, unsigned rem, uint32_t qv,
+				     struct cand *cd, size_t nc)
+{
+	while (k < end) {
+		size_t take = end - k, room = CAND_BATCH - nc;
+		if (take > room) {
+			verify_packed(c, s, cd, nc);
+			nc = 0;
+			take = take < CAND_BATCH ? take : CAND_BATCH;
+		}
+		nc = filter_best(simd, e, k, k + take, c->m->n, qf, fm, idmask, rem, qv, cd, nc);
+		k += take;
+	}
+	return nc;
+}
+
+/* One PACKED slot: visit the coarse buckets within rad of each query's
+ * key, in batches: compute the buckets, look up their offsets (small
+ * tables that mostly stay cached) and where to read, then prefetch each
+ * bucket PF_BUCKETS visits ahead while filtering the current one into the
+ * candidate batch, which is verified whenever it fills.
+ *
+ * Buckets are sorted by fine key and their keys are uniform, so an exact
+ * fine key sits near lo + (hi - lo) * key / 2^fine, give or take
+ * sqrt(hi - lo) / 2: reading only the two aligned cache lines around
+ * that guess almost always covers its run, which is checked, and when it
+ * does not the whole bucket is scanned. */
+static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, bool simd)
+{
+	const struct mih *m = c->m;
+	const struct mih_slot *sl = &m->slot[s];
+	const uint32_t *const offsets = sl->offsets, *const packed = sl->packed;
+	const uint32_t *const masks = sl->masks;
+	const bool search = sl->search;
+	const unsigned fine = sl->fine, idbits = m->idbits, nq = c->nq;
+	const uint32_t idmask = (uint32_t)((UINT64_C(1) << idbits) - 1), fm = ~idmask;
+	const uint32_t nmask = sl->nmasks[c->rad[s]], r = (uint32_t)c->rad[s];
+	const uintptr_t lines_lo = (uintptr_t)packed, lines_hi = (uintptr_t)(packed + m->n);
+	uint32_t bucket[SEEK_BATCH], lo[SEEK_BATCH], hi[SEEK_BATCH];
+	const uint32_t *win[SEEK_BATCH];
+	uint8_t vs[SEEK_BATCH], rems[SEEK_BATCH];
+	struct cand cd[CAND_BATCH];
+	uint32_t qcoarse[MIH_MAX_QUERIES], qfine[MIH_MAX_QUERIES], qt[MIH_MAX_QUERIES];
+	size_t nc = 0;
+	unsigned v = 0, i = 0;
+
+	for (unsigned u = 0; u < nq; u++) {
+		qcoarse[u] = key_coarse(c->qkey[u][s], fine);
+		qt[u] = c->qkey[u][s] & (uint32_t)((UINT64_C(1) << fine) - 1);
+		qfine[u] = (uint32_t)((uint64_t)qt[u] << idbits);
+	}
+	while (v < nq) {
+		size_t cnt = 0;
+
+		for (; cnt < SEEK_BATCH && v < nq; cnt++) {
+			uint32_t mask = masks[i];
+			bucket[cnt] = qcoarse[v] ^ mask;
+			vs[cnt] = (uint8_t)v;
+			rems[cnt] = (uint8_t)(r - popc32(mask));
+			if (++i == nmask) {
+				i = 0;
+				v++;
+			}
+		}
+		for (size_t j = 0; j < cnt; j++) {
+			uint32_t l, h;
+
+			if (j + PF_OFFSETS < cnt)
+				PREFETCH(&offsets[bucket[j + PF_OFFSETS]]);
+			l = lo[j] = offsets[bucket[j]];
+			h = hi[j] = offsets[bucket[j] + 1];
+			win[j] = NULL;
+			if (search && rems[j] == 0 && h - l > WINDOW) {
+				/* The two aligned lines whose middle is nearest
+				 * the guess g: 8 to 24 entries either side. */
+				uint32_t g = l + (uint32_t)(((uint64_t)(h - l) * qt[vs[j]]) >> fine);
+				uintptr_t a = ((uintptr_t)(packed + g) - 32) & ~(uintptr_t)63;
+				if (a >= lines_lo && a + WINDOW * 4 <= lines_hi)
+					win[j] = (const uint32_t *)a;
+			}
+		}
+		for (size_t j = 0; j < cnt; j++) {
+			const uint32_t *w = win[j], qv = vs[j], qf = qfine[qv];
+
+			if (j + PF_BUCKETS < cnt) {
+				size_t f = j + PF_BUCKETS;
+				if (win[f]) {
+					PREFETCH(win[f]);
+					PREFETCH(win[f] + WINDOW / 2);
+				} else {
+					prefetch_run(&packed[lo[f]], &packed[hi[f]]);
+				}
+			}
+			if (nc + WINDOW > CAND_BATCH) {
+				verify_packed(c, s, cd, nc);
+				nc = 0;
+			}
+			if (w) {
+				/* The in-bucket part [a, b) of the window, and
+				 * whether the run of qf lies inside it. */
+				size_t w0 = (size_t)(w - packed);
+				size_t a = w0 > lo[j] ? w0 : lo[j];
+				size_t b = w0 + WINDOW < hi[j] ? w0 + WINDOW : hi[j];
+				if ((a == lo[j] || (packed[a] & fm) < qf) &&
+				    (b == hi[j] || (packed[b - 1] & fm) > qf)) {
+					uint64_t lanes = ((UINT64_C(2) << (b - 1 - w0)) - 1) &
+							 ~((UINT64_C(1) << (a - w0)) - 1);
+					nc = emit_mask(w, window_mask(simd, w, qf, fm) & lanes,
+						       idmask, qv, cd, nc);
+					continue;
+				}
+			}
+			nc = scan_run(c, s, simd, packed, lo[j], hi[j], qf, fm, idmask, rems[j],
+				      qv, cd, nc);
+		}
+	}
+	verify_packed(c, s, cd, nc);
+}
+
+/* One FULL slot: the same visits, but an entry is the whole 64-bit hash,
+ * so a bucket scan is the verification. */
+static ALWAYS_INLINE void slot_full(struct qctx *c, unsigned s)
+{
+	const struct mih *m = c->m;
+	const struct mih_slot *sl = &m->slot[s];
+	const uint32_t *const offsets = sl->offsets, *const masks = sl->masks;
+	const uint64_t *const full = sl->full;
+	const unsigned fine = sl->fine, nq = c->nq, d = c->d;
+	const uint32_t nmask = sl->nmasks[c->rad[s]];
+	uint32_t bucket[SEEK_BATCH], lo[SEEK_BATCH], hi[SEEK_BATCH];
+	uint8_t vs[SEEK_BATCH];
+	unsigned v = 0, i = 0;
+
+	while (v < nq) {
+		size_t cnt = 0;
+
+		for (; cnt < SEEK_BATCH && v < nq; cnt++) {
+			bucket[cnt] = key_coarse(c->qkey[v][s], fine) ^ masks[i];
+			vs[cnt] = (uint8_t)v;
+			if (++i == nmask) {
+				i = 0;
+				v++;
+			}
+		}
+		for (size_t j = 0; j < cnt; j++) {
+			if (j + PF_OFFSETS < cnt)
+				PREFETCH(&offsets[bucket[j + PF_OFFSETS]]);
+			lo[j] = offsets[bucket[j]];
+			hi[j] = offsets[bucket[j] + 1];
+		}
+		for (size_t j = 0; j < cnt; j++) {
+			const uint64_t q = c->qw[vs[j]][0];
+
+			if (j + PF_BUCKETS < cnt)
+				prefetch_run(&full[lo[j + PF_BUCKETS]], &full[hi[j + PF_BUCKETS]]);
+			for (uint32_t e = lo[j]; e < hi[j]; e++)
+				if (popc64(full[e] ^ q) <= d)
+					full_hit(c, sl->ids[e], vs[j], s);
+		}
+	}
+}
+
+static ALWAYS_INLINE void query_body(struct qctx *c, bool simd)
+{
+	for (unsigned s = 0; s < c->m->nslots; s++) {
+		if (c->rad[s] < 0)
+			continue;
+		if (c->m->mode == MIH_MODE_FULL)
+			slot_full(c, s);
+		else
+			slot_packed(c, s, simd);
+	}
+}
+
+static void query_generic(struct qctx *c)
+{
+	query_body(c, false);
+}
+
+#ifdef HAVE_X86_DISPATCH
+TARGET_POPCNT static void query_popcnt(struct qctx *c)
+{
+	query_body(c, false);
+}
+
+TARGET_AVX2 static void query_avx2(struct qctx *c)
+{
+	query_body(c, true);
+}
+#endif
+
+int mih_query(const struct mih *m, const uint8_t *qs, unsigned nq,
+	      unsigned max_dist, struct mih_hit *hits, size_t cap,
+	      size_t *ret_n)
+{
+	struct qctx c;
+
+	if (!m || !query_args_ok(qs, nq, hits, cap, ret_n))
+		return -EINVAL;
+	if (max_dist > m->dmax)
+		return mih_linear_query(m->hashes, m->n, m->bits, qs, nq, max_dist,
+					hits, cap, ret_n);
+	c.m = m;
+	c.nq = nq;
+	c.d = max_dist;
+	c.hb = (struct hitbuf){ .hits = hits, .cap = cap };
+	load_queries(qs, nq, m->bits / 64, c.qw);
+	for (unsigned v = 0; v < nq; v++)
+		for (unsigned s = 0; s < m->nslots; s++)
+			c.qkey[v][s] = slot_key(qs + (size_t)v * m->bytes, m->bytes,
+						m->slot[s].start, m->slot[s].width);
+	plan_radii(&c);
+#ifdef HAVE_X86_DISPATCH
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
+	    __builtin_cpu_supports("bmi"))
+		query_avx2(&c);
+	else if (__builtin_cpu_supports("popcnt"))
+		query_popcnt(&c);
+	else
+#endif
+		query_generic(&c);
+	return hitbuf_finish(&c.hb, ret_n);
+}

@@ -1,0 +1,556 @@
+/* border.c - uniform bands along the edges of a decoded image (border.h).
+ *
+ * Every edge is handled the same way: a "line" is a row or a column of the
+ * current box, walked with a byte step, and the next line inward is a fixed
+ * byte offset away, so one scanner serves all four edges of any crop view
+ * (stride honoured) without copying.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "border.h"
+
+void border_params_default(struct border_params *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	/* JPEG leaves flat areas within a few levels; 24 also absorbs the
+	 * chroma wobble of saturated colours after 4:2:0 subsampling. */
+	ret->tol = 24;
+	/* The mean of a flat line wobbles by up to ~6 levels from one JPEG
+	 * block row to the next for saturated colours (4:2:0 chroma); a sky
+	 * gradient drifts past 8 after a few lines. */
+	ret->mean_tol = 8;
+	ret->step_mean = 20;
+	ret->outlier_permille = 30;
+	ret->step_outlier_permille = 100;
+	ret->min_band_permille = 15;
+	ret->min_nested_permille = 5;
+	ret->min_band_px = 2;
+	ret->step_gap_divisor = 64;
+	ret->min_inner_permille = 100;
+	ret->min_inner_px = 16;
+	ret->max_rounds = 8;
+	ret->lead_divisor = 32;
+	ret->ring_divisor = 24;
+}
+
+enum line_class {
+	LINE_BAND, /* uniform, of the band's colour */
+	LINE_SOFT, /* neither: ringing next to an edge, or a slow drift */
+	LINE_STEP, /* clearly not the band: the band ended here */
+};
+
+/* One edge of the current box, as lines walked from the edge inward. */
+struct edge {
+	const uint8_t *first; /* first pixel of the outermost line */
+	ptrdiff_t step;       /* bytes from one pixel of a line to the next */
+	ptrdiff_t inward;     /* bytes from one line to the next one inward */
+	uint32_t n;           /* pixels per line */
+	uint32_t depth;       /* lines a band may take (keeps the inside) */
+	uint32_t side;        /* length of the box across the lines */
+	uint32_t min_permille; /* thinnest band, relative to side */
+};
+
+/* Limits for one line length, precomputed from the params. */
+struct limits {
+	int tol;
+	uint32_t band_off, step_off; /* outlier counts */
+	int mean_tol, step_mean;
+};
+
+static uint32_t permille(uint32_t n, uint32_t pm)
+{
+	return (uint32_t)(((uint64_t)n * pm) / 1000);
+}
+
+/* The per-channel median of a line: the band colour, robust to the few
+ * pixels (a logo, a speck) that the outlier allowance lets through. */
+static void line_median(const uint8_t *p, ptrdiff_t step, uint32_t n,
+			uint32_t ch, int ret[3])
+{
+	uint32_t hist[3][256];
+
+	memset(hist, 0, sizeof(hist[0]) * ch);
+	for (uint32_t i = 0; i < n; i++, p += step)
+		for (uint32_t c = 0; c < ch; c++)
+			hist[c][p[c]]++;
+	for (uint32_t c = 0; c < ch; c++) {
+		uint32_t acc = 0, v = 0;
+		while (v < 255 && (acc += hist[c][v]) * 2 < n)
+			v++;
+		ret[c] = (int)v;
+	}
+}
+
+static int absdiff(int a, int b)
+{
+	return a > b ? a - b : b - a;
+}
+
+static bool same_colour(const int a[3], const int b[3], uint32_t ch, int tol)
+{
+	for (uint32_t c = 0; c < ch; c++)
+		if (absdiff(a[c], b[c]) > tol)
+			return false;
+	return true;
+}
+
+/* Classify one line against the band colour ref; *ret_drift (may be NULL)
+ * gets how far its mean is from ref (levels, worst channel) unless it is a
+ * step.  Gives up on the line as soon as it has step_off outliers, so a
+ * line of a photo costs a few dozen pixels, not its length. */
+static enum line_class classify(const uint8_t *p, ptrdiff_t step, uint32_t n,
+				uint32_t ch, const int ref[3],
+				const struct limits *L, int *ret_drift)
+{
+	uint64_t sum[3] = { 0, 0, 0 };
+	uint32_t off = 0, in;
+	int worst = 0;
+
+	if (ch == 1) {
+		for (uint32_t i = 0; i < n; i++, p += step) {
+			if (absdiff(p[0], ref[0]) > L->tol) {
+				if (++off > L->step_off)
+					return LINE_STEP;
+				continue;
+			}
+			sum[0] += p[0];
+		}
+	} else {
+		for (uint32_t i = 0; i < n; i++, p += step) {
+			int d = absdiff(p[0], ref[0]), d1 = absdiff(p[1], ref[1]),
+			    d2 = absdiff(p[2], ref[2]);
+			if (d1 > d)
+				d = d1;
+			if (d2 > d)
+				d = d2;
+			if (d > L->tol) {
+				if (++off > L->step_off)
+					return LINE_STEP;
+				continue;
+			}
+			sum[0] += p[0];
+			sum[1] += p[1];
+			sum[2] += p[2];
+		}
+	}
+	/* step_off < n, so at least one pixel is an inlier. */
+	in = n - off;
+	for (uint32_t c = 0; c < ch; c++) {
+		/* |mean - ref| in levels, rounded down, without division
+		 * by a possibly large count in the loop above */
+		uint64_t want = (uint64_t)ref[c] * in;
+		uint64_t dev = sum[c] > want ? sum[c] - want : want - sum[c];
+		int m = (int)(dev / in);
+		if (m > worst)
+			worst = m;
+	}
+	if (ret_drift)
+		*ret_drift = worst;
+	if (worst > L->step_mean)
+		return LINE_STEP;
+	if (off > L->band_off || worst > L->mean_tol)
+		return LINE_SOFT;
+	return LINE_BAND;
+}
+
+static const uint8_t *line_at(const struct edge *e, uint32_t i)
+{
+	return e->first + (ptrdiff_t)i * e->inward;
+}
+
+/* Is this line picture rather than border?  More than step_outlier_permille
+ * of its pixels far (2 * tol) from the band colour, or its mean far (2 *
+ * step_mean) from it.  JPEG ringing next to the picture stays closer. */
+static bool picture_line(const uint8_t *p, ptrdiff_t step, uint32_t n, uint32_t ch,
+			 const int ref[3], const struct border_params *bp)
+{
+	uint32_t far = 0, limit = permille(n, bp->step_outlier_permille);
+	int64_t sum[3] = { 0, 0, 0 };
+	int tol2 = 2 * bp->tol;
+
+	for (uint32_t i = 0; i < n; i++, p += step) {
+		int d = 0;
+		for (uint32_t c = 0; c < ch; c++) {
+			int dc = absdiff(p[c], ref[c]);
+			if (dc > d)
+				d = dc;
+			sum[c] += p[c] - ref[c];
+		}
+		if (d > tol2 && ++far > limit)
+			return true;
+	}
+	for (uint32_t c = 0; c < ch; c++)
+		if ((sum[c] < 0 ? -sum[c] : sum[c]) > (int64_t)n * 2 * bp->step_mean)
+			return true;
+	return false;
+}
+
+/* Mean distance of a line's pixels from ref (worst channel per pixel,
+ * levels times 16 so that small steps count). */
+static uint32_t line_distance(const uint8_t *p, ptrdiff_t step, uint32_t n,
+			      uint32_t ch, const int ref[3])
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < n; i++, p += step) {
+		int d = 0;
+		for (uint32_t c = 0; c < ch; c++) {
+			int dc = absdiff(p[c], ref[c]);
+			if (dc > d)
+				d = dc;
+		}
+		sum += (uint64_t)d;
+	}
+	return (uint32_t)(sum * 16 / n);
+}
+
+/* The line where the picture starts, from the first line that is not
+ * band (`step`) on.  JPEG smears a sharp edge over up to a chroma block (16
+ * pixels before any shrink-on-load), so the first line that fails the
+ * band test is often ringing a few lines before the picture; the cut moves
+ * on over such lines, at most side / ring_divisor of them, to the first
+ * line that looks like picture.  The chroma upsampling of the decoder
+ * blends the last border line with the first picture line, so that line
+ * can look like picture too: the cut goes one line further when the
+ * change from it to the next is the bigger one. */
+static uint32_t picture_start(const struct edge *e, uint32_t ch, const int ref[3],
+			      uint32_t step, const struct border_params *bp)
+{
+	uint32_t limit = bp->ring_divisor ? e->side / bp->ring_divisor : 0;
+	uint32_t p = step, j;
+
+	if (limit > e->depth - step)
+		limit = e->depth - step;
+	for (j = 0; j < limit; j++)
+		if (picture_line(line_at(e, step + j), e->step, e->n, ch, ref, bp))
+			break;
+	if (j == limit)
+		return step;
+	p = step + j;
+	if (p > 0 && p + 1 < e->depth) {
+		uint32_t before = line_distance(line_at(e, p - 1), e->step, e->n, ch, ref);
+		uint32_t at = line_distance(line_at(e, p), e->step, e->n, ch, ref);
+		uint32_t after = line_distance(line_at(e, p + 1), e->step, e->n, ch, ref);
+		if (after > at && at >= before && after - at > at - before)
+			p++;
+	}
+	return p;
+}
+
+/* What scanning one edge found. */
+struct band {
+	uint32_t thick;  /* lines to trim; 0: no band */
+	uint32_t stop;   /* line where the scan stopped (relative) */
+	bool plain;      /* band lines all the way to the depth limit */
+	int colour[3];
+};
+
+static void set_limits(const struct edge *e, const struct border_params *bp,
+		       struct limits *L)
+{
+	L->tol = bp->tol;
+	L->mean_tol = bp->mean_tol;
+	L->step_mean = bp->step_mean;
+	L->band_off = permille(e->n, bp->outlier_permille);
+	L->step_off = permille(e->n, bp->step_outlier_permille);
+	if (L->step_off >= e->n)
+		L->step_off = e->n - 1;
+}
+
+/* Is line i uniform around its own median colour (written to ret)? */
+static bool self_uniform(const struct edge *e, uint32_t i, uint32_t ch,
+			 const struct limits *L, int ret[3])
+{
+	line_median(line_at(e, i), e->step, e->n, ch, ret);
+	return classify(line_at(e, i), e->step, e->n, ch, ret, L, NULL) == LINE_BAND;
+}
+
+/* The band that starts at the outermost line of e (see border.h for what
+ * counts), of colour `fixed` when not NULL, else of the outermost line's
+ * median colour.  Its uniform lines must reach `factor` times the minimum
+ * band: a gradient then drifts through the soft range (mean_tol to
+ * step_mean) over more lines than the gap allows. */
+static void scan_band(const struct edge *e, uint32_t ch,
+		      const struct border_params *bp, const int *fixed,
+		      uint32_t factor, struct band *ret)
+{
+	uint32_t min_band = permille(e->side, e->min_permille);
+	uint32_t gap = bp->step_gap_divisor ? e->side / bp->step_gap_divisor : 0;
+	uint32_t ring = bp->ring_divisor ? e->side / bp->ring_divisor : 0;
+	uint32_t last_band = 0, i;
+	int prev_drift = 0;
+	bool wobble = false;
+	struct limits L;
+
+	memset(ret, 0, sizeof(*ret));
+	if (min_band < bp->min_band_px)
+		min_band = bp->min_band_px;
+	if (min_band == 0)
+		min_band = 1;
+	if (gap < 3)
+		gap = 3;
+	if (ring < gap)
+		ring = gap;
+	if (e->n == 0 || e->depth < min_band)
+		return;
+	set_limits(e, bp, &L);
+	if (fixed)
+		memcpy(ret->colour, fixed, sizeof(ret->colour));
+	else
+		line_median(e->first, e->step, e->n, ch, ret->colour);
+
+	for (i = 0; i < e->depth; i++) {
+		int drift = 0;
+		enum line_class c = classify(line_at(e, i), e->step, e->n, ch,
+					     ret->colour, &L, &drift);
+		if (c == LINE_BAND) {
+			last_band = i + 1;
+			wobble = false;
+			prev_drift = 0;
+		} else if (c == LINE_SOFT) {
+			/* A gradient drifts further from the band colour
+			 * with every line; JPEG ringing goes back and forth,
+			 * and may last a chroma block. */
+			if (drift + 1 < prev_drift)
+				wobble = true;
+			prev_drift = drift;
+			if (i + 1 - last_band > (wobble ? ring : gap))
+				break;
+		} else {
+			/* Cut at the step: the soft lines before it are the
+			 * border's JPEG ringing more often than picture. */
+			if (last_band >= factor * min_band)
+				ret->thick = picture_start(e, ch, ret->colour, i, bp);
+			break;
+		}
+	}
+	ret->stop = i;
+	/* Uniform all the way to the inner limit: a plain image, or a picture
+	 * too small to hash on its own. */
+	ret->plain = i == e->depth && last_band + ring >= i;
+}
+
+/* scan_band() from line `from` of e on; thickness counted from the edge. */
+static void scan_band_from(const struct edge *e, uint32_t from, uint32_t ch,
+			   const struct border_params *bp, const int *fixed,
+			   uint32_t factor, struct band *ret)
+{
+	struct edge in = *e;
+
+	in.first = line_at(e, from);
+	in.depth -= from;
+	scan_band(&in, ch, bp, fixed, factor, ret);
+	if (ret->thick)
+		ret->thick += from;
+}
+
+/* Does a band of its own colour start at line s: s uniform, and the next
+ * two lines of the same colour?  The colour goes to ret. */
+static bool stable_start(const struct edge *e, uint32_t s, uint32_t ch,
+			 const struct limits *L, int ret[3])
+{
+	if (s + 2 >= e->depth || !self_uniform(e, s, ch, L, ret))
+		return false;
+	for (uint32_t i = s + 1; i <= s + 2; i++)
+		if (classify(line_at(e, i), e->step, e->n, ch, ret, L, NULL) != LINE_BAND)
+			return false;
+	return true;
+}
+
+/* The band along one edge.  Where two frames meet (and, after a cut, at
+ * the start of the next frame) JPEG leaves lines that blend both colours:
+ * up to a chroma block, 16 pixels, before any shrink-on-load.  So when the
+ * band of the outermost line's colour does not make it, but that line is
+ * uniform (a blend, not a photo's edge), the band may start a few lines in,
+ * up to side / lead_divisor (at least 2): at the first line whose colour
+ * the next two lines keep.  Past the first two lines it must then have
+ * twice the minimum band of uniform lines: the lines skipped could have
+ * been the start of a gradient. */
+static void scan_edge(const struct edge *e, uint32_t ch,
+		      const struct border_params *bp, struct band *ret)
+{
+	uint32_t max_lead = bp->lead_divisor ? e->side / bp->lead_divisor : 0;
+	struct limits L;
+	int colour[3];
+
+	memset(ret, 0, sizeof(*ret));
+	if (e->n == 0 || e->depth == 0)
+		return;
+	if (max_lead < 2)
+		max_lead = 2;
+	set_limits(e, bp, &L);
+	scan_band_from(e, 0, ch, bp, NULL, 1, ret);
+	if (ret->thick || ret->plain || ret->stop == 0)
+		return;
+	for (uint32_t s = 1; s <= max_lead; s++) {
+		if (!stable_start(e, s, ch, &L, colour))
+			continue;
+		scan_band_from(e, s, ch, bp, colour, s <= 2 ? 1 : 2, ret);
+		if (!ret->thick && !ret->plain)
+			memset(ret, 0, sizeof(*ret));
+		return;
+	}
+	memset(ret, 0, sizeof(*ret));
+}
+
+/* The four edges of box as scanners; depth is filled by the caller. */
+static void edge_top(const struct hw_image *img, const struct border_box *b,
+		     struct edge *e)
+{
+	e->first = hw_image_px(img, b->x, b->y);
+	e->step = (ptrdiff_t)img->channels;
+	e->inward = (ptrdiff_t)img->stride;
+	e->n = b->w;
+	e->side = b->h;
+}
+
+static void edge_bottom(const struct hw_image *img, const struct border_box *b,
+			struct edge *e)
+{
+	edge_top(img, b, e);
+	e->first = hw_image_px(img, b->x, b->y + b->h - 1);
+	e->inward = -(ptrdiff_t)img->stride;
+}
+
+static void edge_left(const struct hw_image *img, const struct border_box *b,
+		      struct edge *e)
+{
+	e->first = hw_image_px(img, b->x, b->y);
+	e->step = (ptrdiff_t)img->stride;
+	e->inward = (ptrdiff_t)img->channels;
+	e->n = b->h;
+	e->side = b->w;
+}
+
+static void edge_right(const struct hw_image *img, const struct border_box *b,
+		       struct edge *e)
+{
+	edge_left(img, b, e);
+	e->first = hw_image_px(img, b->x + b->w - 1, b->y);
+	e->inward = -(ptrdiff_t)img->channels;
+}
+
+/* The colours of the bands accepted in the current round. */
+struct round {
+	int colour[4][3];
+	unsigned n;
+	bool first; /* the outermost frame: the first edges with a band are
+		       taken as they come */
+};
+
+/* Is a band of this colour backed by one already accepted this round? */
+static bool seen(const struct round *rd, const int colour[3], uint32_t ch, int tol)
+{
+	for (unsigned i = 0; i < rd->n; i++)
+		if (same_colour(rd->colour[i], colour, ch, tol))
+			return true;
+	return false;
+}
+
+enum trim_result { TRIM_NONE, TRIM_DONE, TRIM_PLAIN };
+
+/* Trim a pair of opposite edges (top/bottom when vertical, else
+ * left/right) of *b.  Which bands count: the first ones found around the
+ * image as they are (screenshot bars of two colours, a single bar, a canvas
+ * with four widths); after that only a band backed by another of its
+ * colour, on the opposite edge or already taken this round.  A mat, a frame,
+ * the margins of a phone screen or a canvas go round the picture; a plain
+ * sky, floor or backdrop of the picture itself is usually on one side, in
+ * its own colour. */
+static enum trim_result trim_pair(const struct hw_image *img, struct border_box *b,
+				  bool vertical, struct round *rd, uint32_t min_inner,
+				  const struct border_params *bp)
+{
+	uint32_t *pos = vertical ? &b->y : &b->x;
+	uint32_t *len = vertical ? &b->h : &b->w;
+	uint32_t ch = img->channels;
+	struct band near, far;
+	struct edge e;
+	bool pair;
+
+	if (*len <= min_inner)
+		return TRIM_NONE;
+	(vertical ? edge_top : edge_left)(img, b, &e);
+	/* A band that must be backed by another (see above) may be thinner:
+	 * the line or mat of a nested frame. */
+	e.min_permille = rd->first ? bp->min_band_permille : bp->min_nested_permille;
+	e.depth = *len - min_inner;
+	scan_edge(&e, ch, bp, &near);
+	if (near.plain)
+		return TRIM_PLAIN;
+	(vertical ? edge_bottom : edge_right)(img, b, &e);
+	e.depth = *len - min_inner - near.thick;
+	scan_edge(&e, ch, bp, &far);
+	if (far.plain)
+		return TRIM_PLAIN;
+	pair = near.thick && far.thick && same_colour(near.colour, far.colour, ch, bp->tol);
+	if (!rd->first && !pair) {
+		if (!seen(rd, near.colour, ch, bp->tol))
+			near.thick = 0;
+		if (!seen(rd, far.colour, ch, bp->tol))
+			far.thick = 0;
+	}
+	if (!near.thick && !far.thick)
+		return TRIM_NONE;
+	if (near.thick)
+		memcpy(rd->colour[rd->n++], near.colour, sizeof(near.colour));
+	if (far.thick)
+		memcpy(rd->colour[rd->n++], far.colour, sizeof(far.colour));
+	rd->first = false;
+	*pos += near.thick;
+	*len -= near.thick + far.thick;
+	return TRIM_DONE;
+}
+
+int border_find(const struct hw_image *img, const struct border_params *params,
+		struct border_box *ret_box)
+{
+	struct border_params def;
+	struct border_box b;
+	uint32_t min_w, min_h;
+
+	if (!img || !img->pixels || img->width == 0 || img->height == 0 ||
+	    (img->channels != 1 && img->channels != 3) ||
+	    img->stride < (size_t)img->width * img->channels)
+		return -EINVAL;
+	if (!params) {
+		border_params_default(&def);
+		params = &def;
+	}
+	min_w = permille(img->width, params->min_inner_permille);
+	min_h = permille(img->height, params->min_inner_permille);
+	if (min_w < params->min_inner_px)
+		min_w = params->min_inner_px;
+	if (min_h < params->min_inner_px)
+		min_h = params->min_inner_px;
+	if (min_w == 0)
+		min_w = 1;
+	if (min_h == 0)
+		min_h = 1;
+
+	b = (struct border_box){ 0, 0, img->width, img->height };
+	for (unsigned r = 0; r < params->max_rounds; r++) {
+		struct round rd = { .n = 0, .first = r == 0 };
+		struct border_box before = b;
+		enum trim_result v = trim_pair(img, &b, true, &rd, min_h, params);
+		enum trim_result h = v == TRIM_PLAIN ? TRIM_NONE
+				     : trim_pair(img, &b, false, &rd, min_w, params);
+		if (v == TRIM_PLAIN || h == TRIM_PLAIN) {
+			/* Nothing worth hashing inside this round's box. */
+			if (r == 0)
+				return 0;
+			b = before;
+			break;
+		}
+		if (v == TRIM_NONE && h == TRIM_NONE)
+			break;
+	}
+	if (b.w == img->width && b.h == img->height)
+		return 0;
+	*ret_box = b;
+	return 1;
+}
