@@ -152,10 +152,12 @@ check: tests-build
 	BUILD=$(BUILD) tests/run.sh
 
 # The README's test command (and CI's): install what is missing, run the
-# fuzz targets briefly, then the suite under the sanitizers and plain.
+# fuzz targets briefly, the packages in a Debian 12 root with systemd
+# (check-system), then the suite under the sanitizers and plain.
 # The plain run goes last so that its summary is the closing line.
 test: deps
 	$(MAKE) fuzz FUZZTIME=5
+	$(MAKE) check-system
 	$(MAKE) WERROR=1 check-san
 	$(MAKE) WERROR=1 check
 

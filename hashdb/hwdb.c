@@ -659,7 +659,18 @@ out:
 struct sink {
 	struct hwdb_match *out;
 	size_t cap, n;
+	const struct hasher_view *view; /* region being queried (NULL: lookup) */
 };
+
+/* Did an earlier region already report (entry, model)? */
+static bool reported(const struct sink *s, uint32_t e, enum hw_model_id model)
+{
+	for (size_t i = 0; i < s->n && i < s->cap; i++)
+		if (s->out[i].entry == e && s->out[i].model == model &&
+		    s->out[i].region != s->view->region)
+			return true;
+	return false;
+}
 
 static int emit(const struct hwdb *db, const struct model_view *mv, uint32_t pos,
 		double dist, int variant, struct sink *s)
@@ -671,12 +682,19 @@ static int emit(const struct hwdb *db, const struct model_view *mv, uint32_t pos
 	e = le32toh(mv->entries[pos]);
 	if (e >= db->nentries)
 		return -EBADMSG;
+	if (s->view && s->view->region != HASHER_WHOLE && reported(s, e, mv->info->id))
+		return 0;
 	if (s->n < s->cap) {
 		struct hwdb_match *m = &s->out[s->n];
+		memset(m, 0, sizeof(*m));
 		m->entry = e;
 		m->model = mv->info->id;
 		m->distance = dist;
 		m->variant = (int8_t)variant;
+		if (s->view) {
+			m->region = (uint8_t)s->view->region;
+			m->box = s->view->box;
+		}
 	}
 	s->n++;
 	return 0;
@@ -767,16 +785,17 @@ static int query_model(const struct hwdb *db, const struct model_view *mv,
 	return -EINVAL;
 }
 
-int hwdb_match(const struct hwdb *db, const struct hasher_result *res,
-	       const double max_dist[HW_MODEL__MAX], int min_pdq_quality,
-	       struct hwdb_match *out, size_t cap)
+/* Query one region's hashes (see hwdb_match). */
+static int match_view(const struct hwdb *db, const struct hasher_view *v,
+		      const double max_dist[HW_MODEL__MAX], int min_pdq_quality,
+		      struct sink *s)
 {
-	struct sink s = { out, cap, 0 };
-	uint32_t mask = res->mask & db->model_mask;
+	uint32_t mask = v->mask & db->model_mask;
 
+	s->view = v;
 	for (int id = 1; id < HW_MODEL__MAX; id++) {
 		const struct model_view *mv = &db->m[id];
-		const struct hw_hash *h = &res->hash[id];
+		const struct hw_hash *h = &v->hash[id];
 		const uint8_t *qs = h->bytes;
 		unsigned nq = 1;
 		double thr;
@@ -787,13 +806,29 @@ int hwdb_match(const struct hwdb *db, const struct hasher_result *res,
 		if (id == HW_MODEL_PDQ) {
 			if (h->quality < min_pdq_quality)
 				continue;
-			if (res->have_dihedral) {
-				qs = res->pdq_dihedral.v[0].bytes;
+			if (v->have_dihedral) {
+				qs = v->pdq_dihedral->v[0].bytes;
 				nq = PDQ_NDIHEDRAL;
 			}
 		}
 		thr = max_dist && max_dist[id] >= 0 ? max_dist[id] : mv->threshold;
-		r = query_model(db, mv, qs, nq, thr, &s);
+		r = query_model(db, mv, qs, nq, thr, s);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int hwdb_match(const struct hwdb *db, const struct hasher_result *res,
+	       const double max_dist[HW_MODEL__MAX], int min_pdq_quality,
+	       struct hwdb_match *out, size_t cap)
+{
+	struct sink s = { out, cap, 0, NULL };
+	struct hasher_view v[HASHER_NREGIONS];
+	unsigned nv = hasher_regions(res, v);
+
+	for (unsigned i = 0; i < nv; i++) {
+		int r = match_view(db, &v[i], max_dist, min_pdq_quality, &s);
 		if (r < 0)
 			return r;
 	}
@@ -803,7 +838,7 @@ int hwdb_match(const struct hwdb *db, const struct hasher_result *res,
 int hwdb_lookup(const struct hwdb *db, const struct hw_hash *h, double max_dist,
 		struct hwdb_match *out, size_t cap)
 {
-	struct sink s = { out, cap, 0 };
+	struct sink s = { out, cap, 0, NULL };
 	const struct model_view *mv;
 	int r;
 

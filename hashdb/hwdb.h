@@ -152,12 +152,19 @@ struct hwdb_match {
 	enum hw_model_id model;
 	double distance;
 	int8_t variant;  /* PDQ dihedral variant 0..7 (0 = as is), else -1 */
+	uint8_t region;  /* enum hasher_region: which part of the image
+			    matched (the whole image, or a region inside its
+			    borders; see hasher_regions()) */
+	struct border_box box; /* that region, in the file's pixels */
 };
 
 /* Match everything in `res` against the list: Hamming models through the
  * index (PDQ with all 8 dihedral variants in one query when
  * res->have_dihedral), digests through the exact set, other models by a
- * linear scan.  Thresholds: max_dist[model] when max_dist is not NULL and
+ * linear scan.  The regions inside the image's borders (HASHER_TRIM) are
+ * queried the same way after the whole image; a region's hit on an
+ * (entry, model) that an earlier region already hit is left out (among
+ * the first cap hits), so the whole image wins.  Thresholds: max_dist[model] when max_dist is not NULL and
  * the value is >= 0, else the list's.  PDQ hashes with quality below
  * min_pdq_quality are not queried.  Writes up to cap matches (grouped by
  * model, then list order) and returns the number found, which may exceed

@@ -43,11 +43,11 @@ struct mih_hit {
  * the parallel `payload` array (one uint32_t per hash, opaque to it; NULL
  * when the caller keeps none) in place, together, for locality; callers
  * store both as permuted, and mih_open must be given the permuted hashes.
- * On failure the arrays hold the same multiset but possibly in a different
- * order (still paired).  Returns 0 and a malloc()ed blob (the caller
- * free()s it; its length is a multiple of 8), or -EINVAL / -ENOMEM /
- * -E2BIG (n > UINT32_MAX).  Allocates about 4*n bytes besides the blob
- * while it works. */
+ * On failure the arrays are unchanged.  Returns 0 and a malloc()ed blob
+ * (the caller free()s it; its length is a multiple of 8; about 44-49
+ * bytes per hash), or -EINVAL / -ENOMEM / -E2BIG (n > UINT32_MAX).
+ * Allocates about 8*n bytes besides the blob while it works (10M PDQ
+ * hashes: ~10 s). */
 int mih_build(uint8_t *hashes, uint32_t *payload, size_t n, unsigned bits,
 	      void **ret_blob, size_t *ret_len);
 
@@ -60,7 +60,8 @@ struct mih;
  * blob also carries checksums of itself and of the hashes it was built
  * over, so accidental corruption of either (a flipped byte anywhere) gives
  * -EBADMSG rather than silently wrong answers.  This reads every byte of
- * blob and hashes once (about 80 ms for 10M PDQ hashes).  The view borrows
+ * blob and hashes once (~4 GB/s: about 0.2 s for 10M PDQ hashes already
+ * in memory).  The view borrows
  * blob and hashes: they must outlive it.  Returns 0, -EINVAL, -EBADMSG or
  * -ENOMEM (a few kB of per-view tables). */
 int mih_open(const void *blob, size_t blob_len, const uint8_t *hashes,

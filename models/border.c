@@ -24,7 +24,7 @@ void border_params_default(struct border_params *ret)
 	 * gradient drifts past 8 after a few lines. */
 	ret->mean_tol = 8;
 	ret->step_mean = 20;
-	ret->outlier_permille = 30;
+	ret->outlier_permille = 10;
 	ret->step_outlier_permille = 100;
 	ret->min_band_permille = 15;
 	ret->min_nested_permille = 5;
@@ -52,6 +52,7 @@ struct edge {
 	uint32_t depth;       /* lines a band may take (keeps the inside) */
 	uint32_t side;        /* length of the box across the lines */
 	uint32_t min_permille; /* thinnest band, relative to side */
+	uint32_t min_px;       /* and in lines */
 };
 
 /* Limits for one line length, precomputed from the params. */
@@ -255,7 +256,9 @@ static void set_limits(const struct edge *e, const struct border_params *bp,
 	L->tol = bp->tol;
 	L->mean_tol = bp->mean_tol;
 	L->step_mean = bp->step_mean;
-	L->band_off = permille(e->n, bp->outlier_permille);
+	/* plus a few pixels: where the line crosses the blended edges of the
+	 * frames at its two ends */
+	L->band_off = permille(e->n, bp->outlier_permille) + 4;
 	L->step_off = permille(e->n, bp->step_outlier_permille);
 	if (L->step_off >= e->n)
 		L->step_off = e->n - 1;
@@ -287,8 +290,8 @@ static void scan_band(const struct edge *e, uint32_t ch,
 	struct limits L;
 
 	memset(ret, 0, sizeof(*ret));
-	if (min_band < bp->min_band_px)
-		min_band = bp->min_band_px;
+	if (min_band < e->min_px)
+		min_band = e->min_px;
 	if (min_band == 0)
 		min_band = 1;
 	if (gap < 3)
@@ -322,8 +325,14 @@ static void scan_band(const struct edge *e, uint32_t ch,
 				break;
 		} else {
 			/* Cut at the step: the soft lines before it are the
-			 * border's JPEG ringing more often than picture. */
-			if (last_band >= factor * min_band)
+			 * border's JPEG ringing more often than picture.  A
+			 * band of a single line (allowed for the thin line of
+			 * a nested frame) counts only before picture: before a
+			 * uniform line it is the blend where two frames meet. */
+			int other[3];
+			if (last_band >= factor * min_band &&
+			    (last_band >= bp->min_band_px ||
+			     !self_uniform(e, i, ch, &L, other)))
 				ret->thick = picture_start(e, ch, ret->colour, i, bp);
 			break;
 		}
@@ -476,8 +485,9 @@ static enum trim_result trim_pair(const struct hw_image *img, struct border_box 
 		return TRIM_NONE;
 	(vertical ? edge_top : edge_left)(img, b, &e);
 	/* A band that must be backed by another (see above) may be thinner:
-	 * the line or mat of a nested frame. */
+	 * the line or mat of a nested frame, down to one line. */
 	e.min_permille = rd->first ? bp->min_band_permille : bp->min_nested_permille;
+	e.min_px = rd->first ? bp->min_band_px : 1;
 	e.depth = *len - min_inner;
 	scan_edge(&e, ch, bp, &near);
 	if (near.plain)
@@ -507,10 +517,10 @@ static enum trim_result trim_pair(const struct hw_image *img, struct border_box 
 }
 
 int border_find(const struct hw_image *img, const struct border_params *params,
-		struct border_box *ret_box)
+		struct border_box *ret_box, struct border_box *ret_outer)
 {
 	struct border_params def;
-	struct border_box b;
+	struct border_box b, outer;
 	uint32_t min_w, min_h;
 
 	if (!img || !img->pixels || img->width == 0 || img->height == 0 ||
@@ -533,6 +543,7 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 		min_h = 1;
 
 	b = (struct border_box){ 0, 0, img->width, img->height };
+	outer = b;
 	for (unsigned r = 0; r < params->max_rounds; r++) {
 		struct round rd = { .n = 0, .first = r == 0 };
 		struct border_box before = b;
@@ -548,9 +559,13 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 		}
 		if (v == TRIM_NONE && h == TRIM_NONE)
 			break;
+		if (r == 0)
+			outer = b;
 	}
 	if (b.w == img->width && b.h == img->height)
 		return 0;
 	*ret_box = b;
+	if (ret_outer)
+		*ret_outer = outer;
 	return 1;
 }

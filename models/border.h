@@ -73,11 +73,16 @@ struct border_params {
 void border_params_default(struct border_params *ret);
 
 /* Look for bands along the edges of img.  params NULL means the defaults.
- * Returns 1 and writes *ret_box (strictly smaller than the image, inside
- * it) when bands were found, 0 when none (an image too small to have a
- * border of the minimum size gives 0), -EINVAL for an image without pixels
- * or with channels other than 1 or 3.  Allocates nothing; reentrant. */
+ * Returns 1 when bands were found and writes *ret_box, the box inside all
+ * of them (strictly smaller than the image, inside it), and *ret_outer (may
+ * be NULL), the box inside the outermost frame only: it differs from
+ * *ret_box when frames inside frames were trimmed, and is the picture when
+ * those inner "frames" were its own (a padded picture framed again, a
+ * picture with a plain sky and floor of one colour).  Returns 0 when there
+ * are none (an image too small to have a border of the minimum size gives
+ * 0), -EINVAL for an image without pixels or with channels other than 1 or
+ * 3.  Allocates nothing; reentrant. */
 int border_find(const struct hw_image *img, const struct border_params *params,
-		struct border_box *ret_box);
+		struct border_box *ret_box, struct border_box *ret_outer);
 
 #endif

@@ -149,43 +149,57 @@ static uint32_t to_src(uint32_t v, uint32_t dec, uint32_t src)
 	return (uint32_t)(((uint64_t)v * src + dec / 2) / dec);
 }
 
-/* The hashes of the picture inside the borders of img, if it has any. */
-static int run_inner(const struct hw_image *img, uint32_t mask, unsigned flags,
-		     struct hasher_result *res, int *ret_failed)
+/* Hash the box b of img into *in. */
+static int hash_region(const struct hw_image *img, struct border_box b,
+		       uint32_t mask, unsigned flags, const struct decode_info *info,
+		       struct hasher_inner *in, int *ret_failed)
 {
-	struct hasher_inner *in = &res->inner;
 	struct region_out out = { &in->mask, in->hash, &in->have_dihedral,
 				  &in->pdq_dihedral };
-	uint32_t sw = res->info.src_width, sh = res->info.src_height;
-	struct border_box b;
 	struct hw_image view;
 	int r;
 
-	mask &= hasher_trim_models();
-	if (!mask)
-		return 0;
-	r = border_find(img, NULL, &b);
-	if (r <= 0)
-		return r;
 	r = hw_image_crop(img, b.x, b.y, b.w, b.h, &view);
-	if (r < 0)
-		return r;
-	r = run_image_models(&view, mask, flags, &out, ret_failed);
+	if (r == 0)
+		r = run_image_models(&view, mask, flags, &out, ret_failed);
 	if (r < 0) {
 		memset(in, 0, sizeof(*in));
 		return r;
 	}
 	in->decoded_box = b;
-	in->box.x = to_src(b.x, img->width, sw);
-	in->box.y = to_src(b.y, img->height, sh);
-	in->box.w = to_src(b.x + b.w, img->width, sw) - in->box.x;
-	in->box.h = to_src(b.y + b.h, img->height, sh) - in->box.y;
+	in->box.x = to_src(b.x, img->width, info->src_width);
+	in->box.y = to_src(b.y, img->height, info->src_height);
+	in->box.w = to_src(b.x + b.w, img->width, info->src_width) - in->box.x;
+	in->box.h = to_src(b.y + b.h, img->height, info->src_height) - in->box.y;
 	return 0;
+}
+
+/* The hashes of the picture inside the borders of img, if it has any. */
+static int run_inner(const struct hw_image *img, uint32_t mask, unsigned flags,
+		     struct hasher_result *res, int *ret_failed)
+{
+	struct border_box b, outer;
+	int r;
+
+	mask &= hasher_trim_models();
+	if (!mask)
+		return 0;
+	r = border_find(img, NULL, &b, &outer);
+	if (r <= 0)
+		return r;
+	r = hash_region(img, b, mask, flags, &res->info, &res->inner, ret_failed);
+	if (r == 0 && memcmp(&b, &outer, sizeof(b)) != 0)
+		r = hash_region(img, outer, mask, flags, &res->info, &res->inner_outer,
+				ret_failed);
+	if (r < 0)
+		memset(&res->inner, 0, sizeof(res->inner));
+	return r;
 }
 
 unsigned hasher_regions(const struct hasher_result *res,
 			struct hasher_view views[HASHER_NREGIONS])
 {
+	const struct hasher_inner *in[2] = { &res->inner, &res->inner_outer };
 	unsigned n = 0;
 
 	views[n++] = (struct hasher_view){
@@ -196,15 +210,16 @@ unsigned hasher_regions(const struct hasher_result *res,
 		.pdq_dihedral = &res->pdq_dihedral,
 		.box = { 0, 0, res->info.src_width, res->info.src_height },
 	};
-	if (res->inner.mask)
-		views[n++] = (struct hasher_view){
-			.region = HASHER_INNER,
-			.mask = res->inner.mask,
-			.hash = res->inner.hash,
-			.have_dihedral = res->inner.have_dihedral,
-			.pdq_dihedral = &res->inner.pdq_dihedral,
-			.box = res->inner.box,
-		};
+	for (int i = 0; i < 2; i++)
+		if (in[i]->mask)
+			views[n++] = (struct hasher_view){
+				.region = i ? HASHER_INNER_OUTER : HASHER_INNER,
+				.mask = in[i]->mask,
+				.hash = in[i]->hash,
+				.have_dihedral = in[i]->have_dihedral,
+				.pdq_dihedral = &in[i]->pdq_dihedral,
+				.box = in[i]->box,
+			};
 	return n;
 }
 

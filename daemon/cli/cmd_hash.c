@@ -47,7 +47,9 @@ static void help(void)
 	       "      --trim          when the picture sits inside uniform borders,\n"
 	       "                      letterbox bars or a plain canvas, also print the\n"
 	       "                      hashes of the part inside them (\"inner\", with\n"
-	       "                      its box x,y,w,h in pixels)\n"
+	       "                      its box x,y,w,h in pixels; with frames inside\n"
+	       "                      frames also \"inner_outer\", inside the outermost\n"
+	       "                      frame only)\n"
 	       "      --no-trim       do not look for borders\n"
 	       "      --max-pixels N  refuse images whose header claims more pixels\n"
 	       "      --max-size N    refuse files larger than N bytes (default 256 MiB)\n"
@@ -66,6 +68,12 @@ static void list_models(void)
 	for (size_t i = 0; i < n; i++)
 		printf("%-18s %s%s\n", m[i].name, m[i].description,
 		       m[i].optional_module ? " [hashwatch-opencv]" : "");
+}
+
+/* The name of an inner region in the output. */
+static const char *region_name(enum hasher_region r)
+{
+	return r == HASHER_INNER_OUTER ? "inner_outer" : "inner";
 }
 
 /* The hashes of one region (the whole image or the inside of its
@@ -102,17 +110,16 @@ static void print_json(const char *path, const struct hasher_result *res,
 	unsigned n = hasher_regions(res, v);
 
 	json_object_object_add(o, "path", json_object_new_string(path));
-	json_add_hashes(o, &v[HASHER_WHOLE]);
-	if (n > HASHER_INNER) {
+	json_add_hashes(o, &v[0]);
+	for (unsigned i = 1; i < n; i++) {
 		json_object *in = json_object_new_object();
 		json_object *box = json_object_new_array();
-		const uint32_t b[4] = { v[HASHER_INNER].box.x, v[HASHER_INNER].box.y,
-					v[HASHER_INNER].box.w, v[HASHER_INNER].box.h };
-		for (int i = 0; i < 4; i++)
-			json_object_array_add(box, json_object_new_int64(b[i]));
+		const uint32_t b[4] = { v[i].box.x, v[i].box.y, v[i].box.w, v[i].box.h };
+		for (int k = 0; k < 4; k++)
+			json_object_array_add(box, json_object_new_int64(b[k]));
 		json_object_object_add(in, "box", box);
-		json_add_hashes(in, &v[HASHER_INNER]);
-		json_object_object_add(o, "inner", in);
+		json_add_hashes(in, &v[i]);
+		json_object_object_add(o, region_name(v[i].region), in);
 	}
 	if (error)
 		json_object_object_add(o, "error", json_object_new_string(error));
@@ -160,12 +167,14 @@ static void print_text(const char *path, const struct hasher_result *res,
 		printf("%s,%d,%s\n", hex, res->hash[HW_MODEL_PDQ].quality, path);
 		return;
 	}
-	text_hashes("", &v[HASHER_WHOLE]);
-	if (n > HASHER_INNER) {
-		const struct border_box *b = &v[HASHER_INNER].box;
-		printf("inner_box=%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%" PRIu32 " ",
+	text_hashes("", &v[0]);
+	for (unsigned i = 1; i < n; i++) {
+		char prefix[32];
+		const struct border_box *b = &v[i].box;
+		snprintf(prefix, sizeof(prefix), "%s_", region_name(v[i].region));
+		printf("%sbox=%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%" PRIu32 " ", prefix,
 		       b->x, b->y, b->w, b->h);
-		text_hashes("inner_", &v[HASHER_INNER]);
+		text_hashes(prefix, &v[i]);
 	}
 	printf("%s\n", path);
 }

@@ -37,6 +37,12 @@ static char *b64(const void *bin, size_t len)
 int alert_envelope(json_object *alert, const struct devkey *key, char **ret,
 		   size_t *ret_len)
 {
+	return alert_envelope_format(ALERT_FORMAT, alert, key, ret, ret_len);
+}
+
+int alert_envelope_format(const char *format, json_object *alert, const struct devkey *key,
+			  char **ret, size_t *ret_len)
+{
 	const char *payload = json_object_to_json_string_ext(
 		alert, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	uint8_t sig[crypto_sign_BYTES];
@@ -52,7 +58,7 @@ int alert_envelope(json_object *alert, const struct devkey *key, char **ret,
 	env = json_object_new_object();
 	if (!p64 || !s64 || !env)
 		goto out;
-	json_object_object_add(env, "format", json_object_new_string(ALERT_FORMAT));
+	json_object_object_add(env, "format", json_object_new_string(format));
 	json_object_object_add(env, "payload", json_object_new_string(p64));
 	json_object_object_add(env, "sig", json_object_new_string(s64));
 	json_object_object_add(env, "device_pub", json_object_new_string(key->pk_b64));

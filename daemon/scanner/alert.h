@@ -36,6 +36,11 @@ void alert_time(const struct timespec *t, char out[32]);
 int alert_envelope(json_object *alert, const struct devkey *key, char **ret,
 		   size_t *ret_len);
 
+/* The same envelope for another signed record of the device: the
+ * heartbeat (heartbeat.h), format "hashwatch-heartbeat/1". */
+int alert_envelope_format(const char *format, json_object *alert, const struct devkey *key,
+			  char **ret, size_t *ret_len);
+
 /* Check an envelope (tests, tools): the signature must verify with the
  * public key inside it, and if want_pub is not NULL that key must be it.
  * Returns 0 and the parsed alert object in *ret (json_object_put it), or

@@ -378,13 +378,19 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			fail(ps, "[%s] %s: %s", section, name, strerror(-r));
 		return 1;
 	}
+	/* The file is shared with hashwatch-uplink, which reads and checks
+	 * [uplink] itself (hashwatch-uplink --check-config); the scanner has
+	 * no use for it and must not refuse a file that has it. */
+	if (strcmp(section, "uplink") == 0)
+		return 1;
 	bool known_section = false;
 	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(section, keys[i].section) == 0)
 			known_section = true;
 	if (!known_section)
 		fail(ps, "unknown section [%s] (key '%s'); known sections are [scan], "
-			 "[lists], [policy], [limits], [state] and [device]",
+			 "[lists], [policy], [limits], [state] and [device] ([uplink] is "
+			 "hashwatch-uplink's)",
 		     section, name);
 	else
 		fail(ps, "unknown key '%s' in [%s]; see hashwatch.conf(5) for the keys",

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
@@ -371,9 +372,56 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* The heartbeat for the uplink to send (heartbeat.h). */
+static void write_heartbeat(struct daemon *d)
+{
+	struct heartbeat_list lists[HEARTBEAT_MAX_LISTS];
+	char spool[PATH_MAX];
+	struct heartbeat hb = {
+		.device_id = d->cfg->device_id,
+		.scanner_version = HW_VERSION,
+		.lists = lists,
+		.nlists = d->lists.n < HEARTBEAT_MAX_LISTS ? d->lists.n : HEARTBEAT_MAX_LISTS,
+		.audit_seq = d->audit ? auditlog_seq(d->audit) : 0,
+		.audit_head = d->audit ? auditlog_head(d->audit) : NULL,
+	};
+	int r;
+
+	for (size_t i = 0; i < hb.nlists; i++)
+		lists[i] = (struct heartbeat_list){ hwdb_list_id(d->lists.v[i].db),
+						    hwdb_version(d->lists.v[i].db),
+						    d->lists.v[i].digest_hex };
+	clock_gettime(CLOCK_REALTIME, &hb.time);
+	snprintf(spool, sizeof(spool), "%s/spool", d->cfg->state_dir);
+	r = heartbeat_spool_depth(spool, &hb.spool_depth);
+	if (r == 0)
+		r = heartbeat_write(spool, &hb, &d->key);
+	if (r < 0)
+		log_warning("cannot write the heartbeat %s/%s: %s; the response team will see "
+			    "this laptop go quiet", spool, HEARTBEAT_FILE, strerror(-r));
+}
+
+static int on_heartbeat(sd_event_source *s, uint64_t usec, void *ud)
+{
+	(void)usec;
+	write_heartbeat(ud);
+	sd_event_source_set_time_relative(s, HEARTBEAT_INTERVAL_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
 static void become_ready(struct daemon *d)
 {
 	d->ready = true;
+	/* The first heartbeat now, then every few minutes; the wide accuracy
+	 * lets sd-event put that wake-up on the per-boot aligned instant it
+	 * shares with the watchdog ping and other timers. */
+	write_heartbeat(d);
+	if (!d->heartbeat_timer &&
+	    sd_event_add_time_relative(d->ev, &d->heartbeat_timer, CLOCK_MONOTONIC,
+				       HEARTBEAT_INTERVAL_USEC, HEARTBEAT_ACCURACY_USEC,
+				       on_heartbeat, d) < 0)
+		log_error("cannot arm the heartbeat timer; no heartbeat after this one");
 	add_root_walks(d, CRAWL_LOW, "startup");
 	status_text(d, d->status, sizeof(d->status));
 	notify_ready(d->status);
@@ -445,11 +493,13 @@ static void expand_roots(struct daemon *d, bool startup)
 	}
 	for (size_t i = 0; i < nr.nroot; i++) {
 		bool excluded = daemon_excluded(d, nr.root[i]);
-		if (!startup && has_root(&d->roots, nr.root[i]) && !excluded) {
-			/* keep its role; its tree is already watched */
-			watch_add(&d->watch, -1, nr.root[i], NULL, nr.root[i], WN_ROOT | WN_TREE, NULL);
+		/* A root known before keeps its role and its watched tree, unless
+		 * its folder was replaced meanwhile (deleted and made again
+		 * before this expansion): then it is new. */
+		if (!startup && has_root(&d->roots, nr.root[i]) && !excluded &&
+		    watch_add(&d->watch, -1, nr.root[i], NULL, nr.root[i], WN_ROOT | WN_TREE,
+			      NULL) == 0)
 			continue;
-		}
 		if (excluded)
 			continue;
 		if (startup) {
@@ -538,26 +588,20 @@ static void pool_violation(void *ud, const char *msg)
 	daemon_counters_changed(d);
 }
 
-static void sandbox_opts(struct daemon *d)
+/* Workers load the OpenCV module only when a list uses its models. */
+static bool want_opencv(const struct daemon *d)
 {
-	pool_set_sandbox(&d->pool, d->cfg->worker_memory, d->cfg->worker_files);
+	for (int id = 1; id < HW_MODEL__MAX; id++) {
+		const struct hw_model_info *m = hw_model_by_id((enum hw_model_id)id);
+		if ((d->models & (1u << id)) && m && m->metric == HW_METRIC_OPENCV)
+			return true;
+	}
+	return false;
 }
 
-/* Workers load the OpenCV module before their first file only when the
- * lists use its models (a sandboxed worker cannot load it later).  The
- * pool reads these arguments at each start of a worker, so a reload that
- * brings such models gives them to the workers started after it. */
-static void worker_args(struct daemon *d)
+static void sandbox_opts(struct daemon *d)
 {
-	static char a0[] = "hashwatchd", a1[] = "--worker", a2[] = "--opencv";
-	bool cv = false;
-
-	for (int id = HW_MODEL_CV_AVERAGE; id <= HW_MODEL_CV_COLORMOMENT; id++)
-		cv |= (d->models & (1u << id)) != 0;
-	d->wargv[0] = a0;
-	d->wargv[1] = a1;
-	d->wargv[2] = cv ? a2 : NULL;
-	d->wargv[3] = NULL;
+	pool_set_sandbox(&d->pool, d->cfg->worker_memory, d->cfg->worker_files, want_opencv(d));
 }
 
 /* ---- reload ---- */
@@ -611,7 +655,6 @@ static void reload(struct daemon *d)
 				  sizeof(err)) < 0)
 		log_error("%s", err);
 	lists_changed(d, "list_update");
-	worker_args(d);
 	sandbox_opts(d);
 	expand_roots(d, false);
 	scan_flush_alerts(d); /* thresholds may have changed */
@@ -684,6 +727,8 @@ static int open_audit(struct daemon *d, char *err, size_t len)
 static int start(struct daemon *d, char *err, size_t len)
 {
 	struct pool_opts po;
+	static char a0[] = "hashwatchd", a1[] = "--worker";
+	static char *wargv[] = { a0, a1, NULL };
 	char p[PATH_MAX];
 	bool loaded;
 	int r, created;
@@ -724,14 +769,14 @@ static int start(struct daemon *d, char *err, size_t len)
 	r = queue_init(&d->queue, d->cfg->queue_length, d->cfg->settle_ms);
 	if (r < 0)
 		return r;
-	worker_args(d);
 	po = (struct pool_opts){
-		.workers = d->cfg->workers, .exe = "/proc/self/exe", .argv = d->wargv,
+		.workers = d->cfg->workers, .exe = "/proc/self/exe", .argv = wargv,
 		.timeout_usec = (uint64_t)d->cfg->decode_timeout_ms * 1000,
 		.cpu_budget = d->cfg->cpu_budget, .max_bytes = d->cfg->max_file_size,
 		.max_pixels = d->cfg->max_pixels, .done = scan_done, .ready = pool_ready,
 		.log = pool_log, .violation = pool_violation, .ud = d,
 		.worker_memory = d->cfg->worker_memory, .worker_files = d->cfg->worker_files,
+		.worker_opencv = want_opencv(d),
 	};
 	r = pool_start(&d->pool, d->ev, &po);
 	if (r < 0) {
@@ -798,6 +843,7 @@ static void stop(struct daemon *d)
 	sd_event_source_disable_unref(d->settle_timer);
 	sd_event_source_disable_unref(d->status_timer);
 	sd_event_source_disable_unref(d->counts_timer);
+	sd_event_source_disable_unref(d->heartbeat_timer);
 	sd_event_source_disable_unref(d->expand_timer);
 	sd_event_source_disable_unref(d->rescan_timer);
 	sd_event_source_disable_unref(d->retry_timer);

@@ -65,7 +65,6 @@ struct daemon {
 	uint8_t tag[LISTS_TAG_BYTES];
 	double max_dist[HW_MODEL__MAX];
 	uint32_t models;            /* what workers compute */
-	char *wargv[4];             /* how a worker is started */
 
 	struct watch watch;
 	struct crawl crawl;
@@ -85,6 +84,7 @@ struct daemon {
 	sd_event_source *rescan_timer;
 	sd_event_source *retry_timer;
 	sd_event_source *counts_timer;
+	sd_event_source *heartbeat_timer;
 
 	/* folders that could not be watched or read: rescanned every
 	 * rescan_interval while any is left */

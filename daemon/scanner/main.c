@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 		{ "worker", no_argument, NULL, 'W' },
 		{ "worker-memory", required_argument, NULL, 'M' },
 		{ "worker-cpu", required_argument, NULL, 'U' },
-		{ "opencv", no_argument, NULL, 'O' },
+		{ "worker-opencv", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = CONFIG_DEFAULT_PATH;

@@ -136,9 +136,8 @@ int worker_run(const char *argv0, int sock, const struct worker_opts *o)
 		return 2;
 	}
 	/* The module is mapped (PROT_EXEC) now or never: the sandbox forbids
-	 * both the open and the mapping.  A missing module is not fatal:
-	 * those models then fail per file with the reason, and the other
-	 * models still work. */
+	 * both the open and the mapping.  Without it, OpenCV models fail
+	 * with -ENOPKG and the reason says so. */
 	if (o->opencv) {
 		if (cvhash_load(err, sizeof(err)) < 0)
 			fprintf(stderr, "hashwatchd worker: %s\n", err);
@@ -162,8 +161,8 @@ int worker_run(const char *argv0, int sock, const struct worker_opts *o)
 	}
 }
 
-int worker_main(const char *argv0, int sock, bool opencv)
+int worker_main(const char *argv0, int sock)
 {
-	struct worker_opts o = { .opencv = opencv };
+	struct worker_opts o = { 0 };
 	return worker_run(argv0, sock, &o);
 }

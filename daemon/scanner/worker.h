@@ -28,9 +28,8 @@ struct worker_opts {
  * sandbox failed, 3 on a malformed request. */
 int worker_run(const char *argv0, int sock, const struct worker_opts *o);
 
-/* worker_run() with no rlimits on memory and CPU (the sandbox is still
- * entered).  opencv: load the OpenCV module up front (the lists use its
- * models), since nothing may be loaded once the sandbox is on. */
-int worker_main(const char *argv0, int sock, bool opencv);
+/* worker_run() with no rlimits on memory and CPU and without OpenCV (the
+ * sandbox is still entered). */
+int worker_main(const char *argv0, int sock);
 
 #endif

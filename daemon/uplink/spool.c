@@ -65,11 +65,12 @@ static bool ends_with(const char *s, const char *suffix)
 
 enum spool_kind spool_classify(const char *name)
 {
-	if (name[0] == '.' || strstr(name, ".tmp") || !ends_with(name, ".json"))
+	if (name[0] == '.' || strstr(name, ".tmp"))
 		return SPOOL_OTHER;
 	if (strcmp(name, SPOOL_HEARTBEAT_NAME) == 0)
 		return SPOOL_HEARTBEAT;
-	return strlen(name) > strlen(".json") ? SPOOL_ALERT : SPOOL_OTHER;
+	return ends_with(name, ".json") && strlen(name) > strlen(".json") ? SPOOL_ALERT
+									  : SPOOL_OTHER;
 }
 
 static int entry_cmp(const struct spool_entry *a, const struct spool_entry *b)

@@ -4,8 +4,9 @@
  * a crash or restart at any point can cause a redelivery (the receiver is
  * idempotent on alert id) but never a loss.
  *
- * Names: "<alert id>.json" is an alert; "heartbeat.json" is the scanner's
- * latest heartbeat (replaced, never consumed); the scanner's temporary
+ * Names: "<alert id>.json" is an alert; "heartbeat" (no .json: only
+ * alerts end in .json, docs/alert-format.md) is the scanner's latest
+ * heartbeat, replaced, never consumed; the scanner's temporary
  * files ("*.tmp.XXXXXX", renamed into place when complete), dot files,
  * folders and symlinks are left alone.  Alerts the receiver refused go to
  * "rejected/<name>" with "rejected/<name>.reason" next to them: the uplink
@@ -19,7 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SPOOL_HEARTBEAT_NAME "heartbeat.json"
+#define SPOOL_HEARTBEAT_NAME "heartbeat"
 #define SPOOL_REJECTED_DIR "rejected"
 #define SPOOL_REJECT_COPIES 100 /* name, name.1 .. name.99 in rejected/ */
 

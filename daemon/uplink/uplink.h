@@ -55,7 +55,7 @@ int uplink_new(const struct upconf *cfg, struct uplink **ret, char *err, size_t 
 void uplink_free(struct uplink *u);
 
 /* Something changed in the spool: an alert file arrived (or the folder
- * must be read again), or heartbeat.json was replaced. */
+ * must be read again), or heartbeat was replaced. */
 void uplink_want_scan(struct uplink *u);
 void uplink_want_heartbeat(struct uplink *u);
 

@@ -222,6 +222,8 @@ static int run_mode(enum mode m, const void *buf, size_t len, enum fmt f,
 	case MODE_FLOOR:
 		return f == FMT_JPEG ? floor_jpeg(buf, len) : floor_vips(buf, len, f);
 	case MODE_DECODE:
+		/* as the hasher asks for it: luma is all these models read */
+		dopts.grey_ok = true;
 		r = decode_buffer(buf, len, &dopts, &img, NULL, err, errlen);
 		if (r == 0)
 			hw_image_free(&img);

@@ -4,9 +4,10 @@
  * buggy builder is still untrusted input to the parser.  So: any bytes
  * must give a clean refusal or a usable list, never a crash or a wild read.
  *
- * The digest is recomputed over the mutated content first (when the header
- * locates one), so that mutations reach the table and section checks
- * rather than all stopping at "altered".  The list is opened without
+ * The MIH index checksums and then the digest are recomputed over the
+ * mutated content first (where the header locates them), so that
+ * mutations reach the table, section and index checks rather than all
+ * stopping at "altered".  The list is opened without
  * signer checks; whatever opens is then used: every entry read, and a
  * lookup of a few hashes for every model it holds.
  */
@@ -20,6 +21,7 @@
 #include <sodium.h>
 
 #include "hwdb.h"
+#include "mih.h"
 
 static void use(const struct hwdb *db, const uint8_t *data, size_t size)
 {
@@ -44,6 +46,52 @@ static void use(const struct hwdb *db, const uint8_t *data, size_t size)
 	}
 }
 
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* Reseal every MIH section whose model record and hash section the
+ * header locates inside the input (layout: docs/hwdb-format.md). */
+static void reseal(uint8_t *p, size_t size)
+{
+	uint32_t nmodels, nsec;
+	size_t tab;
+
+	if (size < 128)
+		return;
+	nmodels = rd32(p + 44);
+	nsec = rd32(p + 48);
+	tab = 128 + (size_t)nmodels * 48;
+	if (nmodels > 16 || nsec > 64 || tab + (size_t)nsec * 24 > size)
+		return;
+	for (uint32_t i = 0; i < nsec; i++) {
+		const uint8_t *s = p + tab + i * 24;
+		uint32_t model = rd32(s + 4);
+		uint64_t off = rd64(s + 8), len = rd64(s + 16);
+		if (rd32(s) != 6 || model >= nmodels || off % 8 || off > size || len > size - off)
+			continue;
+		for (uint32_t k = 0; k < nsec; k++) {
+			const uint8_t *h = p + tab + k * 24;
+			uint32_t bytes = rd32(p + 128 + model * 48 + 32);
+			uint32_t count = rd32(p + 128 + model * 48 + 36);
+			uint64_t hoff = rd64(h + 8), hlen = rd64(h + 16);
+			if (rd32(h) == 4 && rd32(h + 4) == model && (bytes == 8 || bytes == 32) &&
+			    hoff <= size && hlen <= size - hoff && hlen == (uint64_t)count * bytes)
+				mih_reseal(p + off, len, p + hoff, count, bytes * 8);
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy || sodium_init() < 0)
 		goto out;
 	memcpy(copy, data, size);
+	reseal(copy, size);
 	if (size >= 40) {
 		memcpy(&content, copy + 32, 8);
 		if (content <= size && size - content >= 48)

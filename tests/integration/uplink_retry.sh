@@ -12,7 +12,7 @@
 mk_certs
 mk_device
 # Requests 1-2: 503 then the alert; 3-4: 429 then the alert; 5-8: three 500
-# then the alert.  No heartbeat.json exists, so every request is an alert.
+# then the alert.  No heartbeat file exists, so every request is an alert.
 srv_start --standin --plan "503/2,ok,429/http-date+3,ok,500,500,500,ok"
 write_conf "retry_min = 1" "retry_max = 4"
 uplink_start

@@ -23,22 +23,28 @@ pass() { echo "ok - $*"; }
 # that only wait for hardware masked (a 90 s timeout for a serial console).
 root_prepare() {
 	[ -f "$LOWER/.hashwatch-root-version" ] && return 0
+	mkdir -p "$ROOT_CACHE"
+	# One creator at a time; a second run waits and then finds the root.
+	exec 9>"$ROOT_CACHE/.lock"
+	flock 9
+	[ -f "$LOWER/.hashwatch-root-version" ] && { exec 9>&-; return 0; }
 	command -v debootstrap >/dev/null || skip "debootstrap is missing ('make deps')"
 	local tmp=$LOWER.tmp
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	note "creating the Debian 12 root in $LOWER (once; a few minutes)"
-	debootstrap --variant=minbase bookworm "$tmp" http://deb.debian.org/debian >"$T/debootstrap.log" 2>&1 ||
+	debootstrap --variant=minbase --include=systemd,dbus bookworm "$tmp" http://deb.debian.org/debian \
+		>"$T/debootstrap.log" 2>&1 ||
 		{ tail -20 "$T/debootstrap.log"; skip "debootstrap could not reach the Debian mirror"; }
 	cp /etc/resolv.conf "$tmp/etc/resolv.conf"
-	mount -t proc proc "$tmp/proc"
-	chroot "$tmp" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd dbus' \
-		>"$T/root-apt.log" 2>&1 || { umount "$tmp/proc"; tail -20 "$T/root-apt.log"; fail "installing systemd into the root"; }
-	umount "$tmp/proc"
+	# Package lists, for the dependencies of the packages under test.
+	chroot "$tmp" apt-get update -qq >"$T/root-apt.log" 2>&1 ||
+		{ tail -20 "$T/root-apt.log"; fail "apt-get update in the root"; }
 	chroot "$tmp" systemctl mask e2scrub_reap.service systemd-logind.service getty@tty1.service \
 		serial-getty@ttyS0.service console-getty.service getty.target >/dev/null 2>&1
 	echo "$ROOT_VERSION" > "$tmp/.hashwatch-root-version"
 	mv "$tmp" "$LOWER"
+	exec 9>&-
 }
 
 # Boot a fresh overlay of the cached root; sets SD_PID (the host PID of its
@@ -97,7 +103,8 @@ root_stop() {
 		umount -l "$MNT"
 		# Keep downloaded packages for the next run (the cache is ours);
 		# a lower layer may only change while no overlay uses it.
-		cp -n "$T"/upper/var/cache/apt/archives/*.deb "$LOWER/var/cache/apt/archives/" 2>/dev/null
+		grep -q "lowerdir=$LOWER[,: ]" /proc/mounts ||
+			cp -n "$T"/upper/var/cache/apt/archives/*.deb "$LOWER/var/cache/apt/archives/" 2>/dev/null
 	fi
 }
 cleanup() { root_stop; rm -rf "$T"; }

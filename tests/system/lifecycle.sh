@@ -23,6 +23,7 @@ have_pkg "$OLD" hashwatch-opencv && PKGS+=(hashwatch-opencv)
 root_boot
 install_debs "$OLD" "${PKGS[@]}" || fail "installing $old_ver"
 pass "installed ${PKGS[*]} $old_ver"
+grep -q '^hashwatch: next: set \[device\] id' "$T/apt.log" || { cat "$T/apt.log"; fail "the install did not say what to do next"; }
 
 HAVE_D=0
 in_root test -x /usr/sbin/hashwatchd && HAVE_D=1
@@ -57,6 +58,11 @@ install_debs "$NEW" "${PKGS[@]}" || fail "upgrading to $new_ver"
 got=$(in_root dpkg-query -W -f '${Version}' hashwatch)
 [ "$got" = "$new_ver" ] || fail "after the upgrade hashwatch is $got, not $new_ver"
 fingerprint > "$T/after"
+if [ $HAVE_D = 1 ]; then
+	grep -q "^hashwatch:   ed25519 [A-Za-z0-9+/=]* TEST-0001\$" "$T/apt.log" ||
+		{ cat "$T/apt.log"; fail "the upgrade did not print the device's enrollment line"; }
+	pass "the upgrade printed the enrollment line: $(grep -m1 '^hashwatch:   ed25519' "$T/apt.log" | cut -c1-60)..."
+fi
 diff "$T/before" "$T/after" || fail "the spool, device key or lists changed in the upgrade"
 in_root_sh 'cat /var/lib/hashwatch/audit.log' > "$T/audit-after"
 cmp -n "$(stat -c %s "$T/audit-before")" "$T/audit-before" "$T/audit-after" ||

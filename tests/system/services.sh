@@ -76,8 +76,12 @@ district_setup "$IMAGE"
 if [ $HAVE_UP = 1 ] && [ $HAVE_RX = 1 ]; then
 	# The laptop trusts the receiver's self-signed certificate.
 	in_root install -m 0644 /etc/hashwatch/receiver-tls/cert.pem /etc/hashwatch/receiver-ca.pem
-	printf '\n[uplink]\nurl = https://localhost:%s\nca_file = /etc/hashwatch/receiver-ca.pem\nretry_min = 1\nretry_max = 2\n' \
-		"$PORT" >> "$MNT/etc/hashwatch/hashwatch.conf"
+	# The sample's [uplink] keys, filled in as district IT would.
+	in_root sed -i -e "s|^;url = .*|url = https://localhost:$PORT|" \
+		-e 's|^;ca_file = .*|ca_file = /etc/hashwatch/receiver-ca.pem|' \
+		-e 's|^;retry_min = .*|retry_min = 1|' -e 's|^;retry_max = .*|retry_max = 2|' \
+		/etc/hashwatch/hashwatch.conf
+	in_root hashwatch-uplink --check-config >"$T/check" 2>&1 || { cat "$T/check"; fail "hashwatch-uplink --check-config"; }
 fi
 in_root hashwatchd --check-config >"$T/check" 2>&1 || { cat "$T/check"; fail "hashwatchd --check-config"; }
 

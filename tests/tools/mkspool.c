@@ -8,7 +8,7 @@
  *   mkspool key FILE                     new device key (if FILE is missing);
  *                                        prints the base64 public key
  *   mkspool alerts FILE DEVICE N DIR     N alerts into DIR; prints their ids
- *   mkspool heartbeat FILE DEVICE SEQ DIR   DIR/heartbeat.json
+ *   mkspool heartbeat FILE DEVICE SEQ DIR   DIR/heartbeat
  */
 #include <errno.h>
 #include <stdio.h>
@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 	long long n = strtoll(argv[4], NULL, 10);
 	if (strcmp(argv[1], "heartbeat") == 0) {
 		json_object *h = heartbeat(argv[3], n);
-		r = write_envelope(&k, "hashwatch-heartbeat/1", h, argv[5], "heartbeat.json");
+		r = write_envelope(&k, "hashwatch-heartbeat/1", h, argv[5], "heartbeat");
 		json_object_put(h);
 		return r < 0 ? die(argv[5], r) : 0;
 	}

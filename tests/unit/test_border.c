@@ -20,6 +20,7 @@
 #include "decode.h"
 #include "frames.h"
 #include "hasher.h"
+#include "hwdb.h"
 #include "imagehash.h"
 #include "pdq.h"
 
@@ -80,7 +81,7 @@ static void framed(struct hw_image *img, uint32_t w, uint32_t h, uint32_t ch,
 static void assert_box(const struct hw_image *img, struct border_box want)
 {
 	struct border_box got = { 0, 0, 0, 0 };
-	int r = border_find(img, NULL, &got);
+	int r = border_find(img, NULL, &got, NULL);
 	if (r != 1 || got.x != want.x || got.y != want.y || got.w != want.w ||
 	    got.h != want.h)
 		fail_msg("%ux%u: got %d box %u,%u,%u,%u, want 1 box %u,%u,%u,%u",
@@ -91,7 +92,7 @@ static void assert_box(const struct hw_image *img, struct border_box want)
 static void assert_none(const struct hw_image *img, const char *what)
 {
 	struct border_box got = { 0, 0, 0, 0 };
-	int r = border_find(img, NULL, &got);
+	int r = border_find(img, NULL, &got, NULL);
 	if (r != 0)
 		fail_msg("%s (%ux%u): got %d box %u,%u,%u,%u, want no border", what,
 			 img->width, img->height, r, got.x, got.y, got.w, got.h);
@@ -314,13 +315,13 @@ static void test_tiny_and_invalid(void **state)
 		}
 	alloc_img(&img, 10, 10, 3);
 	img.channels = 2;
-	assert_int_equal(border_find(&img, NULL, &box), -EINVAL);
+	assert_int_equal(border_find(&img, NULL, &box, NULL), -EINVAL);
 	img.channels = 3;
 	img.stride = 20;
-	assert_int_equal(border_find(&img, NULL, &box), -EINVAL);
+	assert_int_equal(border_find(&img, NULL, &box, NULL), -EINVAL);
 	hw_image_free(&img);
-	assert_int_equal(border_find(&img, NULL, &box), -EINVAL); /* no pixels */
-	assert_int_equal(border_find(NULL, NULL, &box), -EINVAL);
+	assert_int_equal(border_find(&img, NULL, &box, NULL), -EINVAL); /* no pixels */
+	assert_int_equal(border_find(NULL, NULL, &box, NULL), -EINVAL);
 }
 
 /* The parameters are honoured: a thinner minimum finds the 1% border the
@@ -335,7 +336,7 @@ static void test_params(void **state)
 	framed(&img, 1000, 800, 3, BLACK, ((struct border_box){ 10, 8, 980, 784 }));
 	border_params_default(&bp);
 	bp.min_band_permille = 5;
-	assert_int_equal(border_find(&img, &bp, &box), 1);
+	assert_int_equal(border_find(&img, &bp, &box, NULL), 1);
 	assert_int_equal(box.x, 10);
 	assert_int_equal(box.h, 784);
 	hw_image_free(&img);
@@ -345,7 +346,7 @@ static void test_params(void **state)
 	paint_texture(&img, 90, 80, 420, 340);
 	border_params_default(&bp);
 	bp.max_rounds = 1;
-	assert_int_equal(border_find(&img, &bp, &box), 1);
+	assert_int_equal(border_find(&img, &bp, &box, NULL), 1);
 	assert_int_equal(box.x, 40);
 	assert_int_equal(box.w, 520);
 	hw_image_free(&img);
@@ -563,20 +564,25 @@ static void test_recall_pdq_images(void **state)
 							    HASHER_TRIM, &dopts, res, err,
 							    sizeof(err)), 0);
 				g_free(buf);
-				const struct pdq_hash *w = (const void *)res->hash[HW_MODEL_PDQ].bytes;
-				const struct pdq_hash *in = (const void *)res->inner.hash[HW_MODEL_PDQ].bytes;
-				bool off = pdq_distance(w, &ref.hash) <= 31;
-				bool on = off || (res->inner.mask &&
-						  res->inner.hash[HW_MODEL_PDQ].quality >= 50 &&
-						  pdq_distance(in, &ref.hash) <= 31);
+				struct hasher_view v[HASHER_NREGIONS];
+				unsigned nv = hasher_regions(res, v);
+				int d[HASHER_NREGIONS] = { 999, 999, 999 };
+				bool off = false, on = false;
+				for (unsigned i = 0; i < nv; i++) {
+					if (v[i].hash[HW_MODEL_PDQ].quality < 50)
+						continue;
+					d[i] = pdq_distance((const void *)v[i].hash[HW_MODEL_PDQ].bytes,
+							    &ref.hash);
+					on |= d[i] <= 31;
+					off |= i == 0 && d[i] <= 31;
+				}
 				if (!on)
-					fprintf(stderr, "# missed %s %s %s: whole %d, inner %s %d (q %d) box %u,%u,%u,%u, truth %u,%u,%u,%u\n",
+					fprintf(stderr, "# missed %s %s %s: whole %d, inner %d, inner_outer %d; "
+						"box %u,%u,%u,%u, truth %u,%u,%u,%u\n",
 						files[f], frm_kind_name((enum frm_kind)k), q ? "jpeg" : "png",
-						pdq_distance(w, &ref.hash),
-						res->inner.mask ? "found" : "none",
-						pdq_distance(in, &ref.hash), res->inner.hash[HW_MODEL_PDQ].quality,
-						res->inner.box.x, res->inner.box.y, res->inner.box.w,
-						res->inner.box.h, truth.x, truth.y, truth.w, truth.h);
+						d[0], d[1], d[2], res->inner.box.x, res->inner.box.y,
+						res->inner.box.w, res->inner.box.h, truth.x, truth.y,
+						truth.w, truth.h);
 				n++;
 				found_off += off;
 				found_on += on;
@@ -591,6 +597,185 @@ static void test_recall_pdq_images(void **state)
 			per_kind[k], 2 * sizeof(files) / sizeof(files[0]));
 	assert_true(found_on >= 0.95 * n);
 	assert_true(found_off <= 0.2 * n);
+	free(res);
+}
+
+/* ---- matching the regions against a list (hwdb_match) ------------------ */
+
+/* A list of one entry per given PDQ hash (and pHash when ph != NULL),
+ * built unsigned in a temp folder and opened for tools. */
+static struct hwdb *one_list(char *dir, size_t dirlen, const uint8_t (*pdq)[32],
+			     const uint8_t (*ph)[8], size_t n)
+{
+	static const char *const ids[] = { "picture-0", "picture-1", "picture-2" };
+	struct hwdb_entry ent[3];
+	uint32_t ents[3] = { 0, 1, 2 };
+	struct hwdb_column cols[2] = {
+		{ HW_MODEL_PDQ, &pdq[0][0], ents, n },
+		{ HW_MODEL_PHASH, ph ? &ph[0][0] : NULL, ents, n },
+	};
+	struct hwdb_build_spec spec = { 0 };
+	struct hwdb_trust trust = { .allow_unsigned = true };
+	struct hwdb *db = NULL;
+	char path[256], err[256] = "";
+
+	assert_true(n <= 3);
+	snprintf(dir, dirlen, "/tmp/test_border.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/list.hwdb", dir);
+	for (size_t i = 0; i < n; i++)
+		ent[i] = (struct hwdb_entry){ ids[i], "test", "border" };
+	hwdb_spec_default_thresholds(&spec);
+	spec.list_id = "border-test";
+	spec.version = 1;
+	spec.created = 1700000000;
+	spec.entries = ent;
+	spec.nentries = n;
+	spec.columns = cols;
+	spec.ncolumns = ph ? 2 : 1;
+	if (hwdb_build(&spec, path, err, sizeof(err)) < 0)
+		fail_msg("build: %s", err);
+	if (hwdb_open(path, &trust, &db, err, sizeof(err)) < 0)
+		fail_msg("open: %s", err);
+	return db;
+}
+
+static void set_hash(struct hw_hash *h, enum hw_model_id id, const uint8_t *bytes,
+		     uint16_t len, int16_t quality)
+{
+	h->model = id;
+	h->len = len;
+	h->quality = quality;
+	memcpy(h->bytes, bytes, len);
+}
+
+/* Regions are matched like the whole image and each hit says where it
+ * was; an entry the whole image already hit is not repeated for a region;
+ * the PDQ quality floor applies to each region's own quality.  (Made-up
+ * hashes: no decoder involved.) */
+static void test_match_regions(void **state)
+{
+	/* 8 bits set, 64 bits set: far apart (> 31 bits) and from 0xaa.. */
+	static const uint8_t a[2][32] = { { 0x11, 0x22, 0x33 },
+					  { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct hasher_result *res = calloc(1, sizeof(*res));
+	struct hwdb_match m[8];
+	struct hwdb *db;
+	char dir[64];
+	uint8_t far[32];
+	(void)state;
+
+	assert_non_null(res);
+	memset(far, 0xaa, sizeof(far));
+	db = one_list(dir, sizeof(dir), a, NULL, 2);
+
+	/* entry 0 only inside (box 10,20,300,200), entry 1 nowhere */
+	res->mask = 1u << HW_MODEL_PDQ;
+	res->info.src_width = 400;
+	res->info.src_height = 300;
+	set_hash(&res->hash[HW_MODEL_PDQ], HW_MODEL_PDQ, far, 32, 90);
+	res->inner.mask = 1u << HW_MODEL_PDQ;
+	res->inner.box = (struct border_box){ 10, 20, 300, 200 };
+	set_hash(&res->inner.hash[HW_MODEL_PDQ], HW_MODEL_PDQ, a[0], 32, 90);
+	assert_int_equal(hwdb_match(db, res, NULL, 50, m, 8), 1);
+	assert_int_equal(m[0].entry, 0);
+	assert_int_equal(m[0].region, HASHER_INNER);
+	assert_int_equal(m[0].box.x, 10);
+	assert_int_equal(m[0].box.h, 200);
+
+	/* too flat inside: not queried */
+	res->inner.hash[HW_MODEL_PDQ].quality = 20;
+	assert_int_equal(hwdb_match(db, res, NULL, 50, m, 8), 0);
+	res->inner.hash[HW_MODEL_PDQ].quality = 90;
+
+	/* the whole image hits entry 0 as well: reported once, as whole */
+	set_hash(&res->hash[HW_MODEL_PDQ], HW_MODEL_PDQ, a[0], 32, 90);
+	assert_int_equal(hwdb_match(db, res, NULL, 50, m, 8), 1);
+	assert_int_equal(m[0].region, HASHER_WHOLE);
+	assert_int_equal(m[0].box.x, 0);
+	assert_int_equal(m[0].box.w, 400);
+
+	/* whole hits 0, the outer-frame region hits 1: both, each with its
+	 * region */
+	res->inner_outer.mask = 1u << HW_MODEL_PDQ;
+	res->inner_outer.box = (struct border_box){ 5, 5, 390, 290 };
+	set_hash(&res->inner_outer.hash[HW_MODEL_PDQ], HW_MODEL_PDQ, a[1], 32, 90);
+	assert_int_equal(hwdb_match(db, res, NULL, 50, m, 8), 2);
+	assert_int_equal(m[0].entry, 0);
+	assert_int_equal(m[0].region, HASHER_WHOLE);
+	assert_int_equal(m[1].entry, 1);
+	assert_int_equal(m[1].region, HASHER_INNER_OUTER);
+	assert_int_equal(m[1].box.w, 390);
+
+	/* a lookup of one hash has no region */
+	assert_int_equal(hwdb_lookup(db, &res->inner.hash[HW_MODEL_PDQ], -1, m, 8), 1);
+	assert_int_equal(m[0].region, HASHER_WHOLE);
+	hwdb_close(db);
+	hwt_rmtree(dir);
+	free(res);
+}
+
+/* The whole path: a list made from a picture's pixels (PDQ and pHash), a
+ * framed copy of it through the encoder, the decoder and HASHER_TRIM; the
+ * match names the inner region and its box. */
+static void test_match_framed(void **state)
+{
+	struct decode_opts dopts = { .mode = DECODE_FAST };
+	struct hasher_result *res = malloc(sizeof(*res));
+	struct hw_image pic, fr;
+	struct border_box truth = { 0, 0, 0, 0 };
+	struct pdq_result ref;
+	struct hwdb_match m[8];
+	struct hwdb *db;
+	uint8_t pdq[1][32], ph[1][8];
+	uint64_t p64;
+	void *buf = NULL;
+	size_t len = 0;
+	char path[1024], dir[64], err[256];
+	int n, regions = 0;
+	(void)state;
+
+	assert_non_null(res);
+	require_decoder();
+	require_pdq();
+	snprintf(path, sizeof(path), "%s/pdq/images/bridge-mods/aaa-orig.jpg", hwt_testdata());
+	HWT_REQUIRE_PATH(path);
+	assert_int_equal(frm_load(path, 512, &pic), 0);
+	assert_int_equal(pdq_hash_image(&pic, &ref), 0);
+	assert_int_equal(imagehash_phash(&pic, &p64), 0);
+	memcpy(pdq[0], ref.hash.bytes, 32);
+	for (int i = 0; i < 8; i++)
+		ph[0][i] = (uint8_t)(p64 >> (56 - 8 * i));
+	db = one_list(dir, sizeof(dir), pdq, ph, 1);
+
+	assert_int_equal(frm_make(&pic, FRM_BORDER_12, 1, &fr, &truth), 0);
+	assert_int_equal(frm_encode(&fr, 85, &buf, &len), 0);
+	hw_image_free(&fr);
+	/* without trimming the framed copy is not found */
+	assert_int_equal(hasher_run(buf, len, (1u << HW_MODEL_PDQ) | (1u << HW_MODEL_PHASH),
+				    HASHER_DIHEDRAL, &dopts, res, err, sizeof(err)), 0);
+	assert_int_equal(hwdb_match(db, res, NULL, 50, m, 8), 0);
+	/* with it, through the inner region */
+	assert_int_equal(hasher_run(buf, len, (1u << HW_MODEL_PDQ) | (1u << HW_MODEL_PHASH),
+				    HASHER_DIHEDRAL | HASHER_TRIM, &dopts, res, err,
+				    sizeof(err)), 0);
+	g_free(buf);
+	n = hwdb_match(db, res, NULL, 50, m, 8);
+	assert_true(n >= 1);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(m[i].entry, 0);
+		assert_int_not_equal(m[i].region, HASHER_WHOLE);
+		if (m[i].model == HW_MODEL_PDQ) {
+			assert_int_equal(m[i].variant, 0);
+			assert_true(labs((long)m[i].box.x - (long)truth.x) <= 8);
+			assert_true(labs((long)m[i].box.w - (long)truth.w) <= 16);
+			regions++;
+		}
+	}
+	assert_int_equal(regions, 1);
+	hwdb_close(db);
+	hwt_rmtree(dir);
+	hw_image_free(&pic);
 	free(res);
 }
 
@@ -609,6 +794,8 @@ int main(void)
 		cmocka_unit_test(test_jpeg_borders),
 		cmocka_unit_test(test_hasher_inner),
 		cmocka_unit_test(test_recall_pdq_images),
+		cmocka_unit_test(test_match_regions),
+		cmocka_unit_test(test_match_framed),
 	};
 
 	if (decode_init("test_border") < 0) {

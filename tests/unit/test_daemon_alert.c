@@ -135,12 +135,14 @@ static void test_policy(void **state)
 	/* entry 1: PDQ and SHA-256 (confirmed, PDQ reported); entry 2: SHA-256
 	 * alone (not confirmed); entry 3: pHash and PDQ (confirmed, PDQ);
 	 * entry 4: SHA-256 and MD5, one signal (not confirmed) */
+#define M(e, mod, d, v) { .entry = e, .model = mod, .distance = d, .variant = v }
 	struct hwdb_match m[] = {
-		{ 1, HW_MODEL_SHA256, 0, -1 }, { 1, HW_MODEL_PDQ, 12, 3 },
-		{ 2, HW_MODEL_SHA256, 0, -1 },
-		{ 3, HW_MODEL_PHASH, 2, -1 }, { 3, HW_MODEL_PDQ, 30, 0 },
-		{ 4, HW_MODEL_SHA256, 0, -1 }, { 4, HW_MODEL_MD5, 0, -1 },
+		M(1, HW_MODEL_SHA256, 0, -1), M(1, HW_MODEL_PDQ, 12, 3),
+		M(2, HW_MODEL_SHA256, 0, -1),
+		M(3, HW_MODEL_PHASH, 2, -1), M(3, HW_MODEL_PDQ, 30, 0),
+		M(4, HW_MODEL_SHA256, 0, -1), M(4, HW_MODEL_MD5, 0, -1),
 	};
+#undef M
 	size_t n = policy_group(m, 7, &res, h, 8);
 	assert_int_equal(n, 4);
 	assert_int_equal(h[0].entry, 1);

@@ -163,6 +163,18 @@ static void test_sizes(void **state)
 	assert_int_equal(config_parse_count("3m", &v), -EINVAL);
 }
 
+/* [uplink] belongs to hashwatch-uplink, which shares the file: the scanner
+ * accepts it whatever it holds, and still refuses unknown sections. */
+static void test_uplink_section(void **state)
+{
+	(void)state;
+	struct config *c = parse_ok(MINIMAL "[uplink]\nurl = https://alerts.example\n"
+					    "retry_min = 5\nnot_a_scanner_key = 1\n");
+	assert_string_equal(c->device_id, "ASSET-1");
+	config_free(c);
+	expect_error(MINIMAL "[uplinks]\nurl = https://x\n", "unknown section [uplinks]");
+}
+
 static void test_digest_and_load(void **state)
 {
 	char dir[] = "/tmp/hwconf.XXXXXX", p[256], err[512];
@@ -227,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_uplink_section),
 		cmocka_unit_test(test_digest_and_load),
 		cmocka_unit_test(test_sample),
 	};

@@ -351,7 +351,7 @@ int main(int argc, char **argv)
 	sigset_t ss;
 
 	if (argc > 1 && strcmp(argv[1], "--worker") == 0)
-		return worker_main(argv[0], PROTO_WORKER_FD, false);
+		return worker_main(argv[0], PROTO_WORKER_FD);
 	if (argc > 1 && strcmp(argv[1], "--script-worker") == 0)
 		return script_worker(PROTO_WORKER_FD);
 	sigemptyset(&ss);

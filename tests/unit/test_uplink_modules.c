@@ -336,9 +336,9 @@ static void test_spool_classify(void **state)
 {
 	(void)state;
 	assert_int_equal(spool_classify("0123abcd.json"), SPOOL_ALERT);
-	assert_int_equal(spool_classify("heartbeat.json"), SPOOL_HEARTBEAT);
+	assert_int_equal(spool_classify("heartbeat"), SPOOL_HEARTBEAT);
 	assert_int_equal(spool_classify("0123abcd.json.tmp.Ab12Cd"), SPOOL_OTHER);
-	assert_int_equal(spool_classify("heartbeat.json.tmp.Ab12Cd"), SPOOL_OTHER);
+	assert_int_equal(spool_classify("heartbeat.tmp.Ab12Cd"), SPOOL_OTHER);
 	assert_int_equal(spool_classify(".hidden.json"), SPOOL_OTHER);
 	assert_int_equal(spool_classify(".json"), SPOOL_OTHER);
 	assert_int_equal(spool_classify("x.tmp.json"), SPOOL_OTHER);
@@ -370,7 +370,7 @@ static void test_spool_scan_oldest_first(void **state)
 		snprintf(name, sizeof(name), "a%02d.json", i);
 		put(dir, name, "{}", base + (i * 7) % 40 - (i == 39 ? 1 : 0));
 	}
-	put(dir, "heartbeat.json", "{}", base - 100);
+	put(dir, "heartbeat", "{}", base - 100);
 	put(dir, "old.json.tmp.XyZ123", "{}", base - 100);
 	snprintf(p, sizeof(p), "%s/rejected.json", dir);
 	assert_int_equal(mkdir(p, 0700), 0);
