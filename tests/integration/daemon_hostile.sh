@@ -79,7 +79,12 @@ skiplines=$(grep -c 'file skipped ([a-z_]*): [^ ]' "$T/daemon.log")
 [ "$skiplines" -eq "$skipped" ] || fail "$skipped skipped but $skiplines skip lines with a reason"
 note "all $nfiles files accounted for: $hashed hashed, $skipped skipped with a reason:"
 grep -o 'file skipped ([a-z_]*)' "$T/daemon.log" | sort | uniq -c | sed 's/^/#   /'
-grep -o 'killed by seccomp (syscall [0-9]* [a-z0-9_]*)' "$T/daemon.log" | sort | uniq -c | sed 's/^/#   /'
+# a denied call on hostile input is a decoder reaching outside its lane
+# (libvips 8.14 once let ImageMagick's sniffer see every unknown file)
+if grep -q 'killed by seccomp' "$T/daemon.log"; then
+	grep -o 'killed by seccomp (syscall [0-9]* [a-z0-9_]*)' "$T/daemon.log" | sort | uniq -c
+	fail "workers were killed by their sandbox on the corpus"
+fi
 [ "$(count_alerts)" -eq 0 ] || fail "an alert from the corpus: a symlink was followed"
 
 # a file rewritten over and over while the daemon reads it
