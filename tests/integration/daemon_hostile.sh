@@ -19,14 +19,33 @@ PICS=$T/home/alice/Pictures
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 vips gaussnoise "$T/listed.png" 80 80 || fail "vips"
 vips gaussnoise "$T/outside/outside.png" 80 80 || fail "vips"
-make_list district 1 "$T/listed.png" "$T/outside/outside.png" /etc/shadow
+# The list: the listed image's PDQ hash, so that every file goes through
+# the decoder (digest-only lists never decode), and the digests of what
+# the symlinks point to.  Without a decoder (hashwatch hash cannot make a
+# PDQ hash), the list has digests only and files are only digested.
+{
+	echo "algorithm,hash,id,category,source"
+	if pdq=$("$HW" hash --json --models pdq "$T/listed.png" 2>/dev/null | jq -er .pdq); then
+		echo "pdq,$pdq,E-listed,test,integration"
+	else
+		note "no image decoder in this build: the corpus is only digested"
+		echo "sha256,$(sha256sum "$T/listed.png" | cut -d' ' -f1),E-listed,test,integration"
+	fi
+	for f in "$T/outside/outside.png" /etc/shadow; do
+		echo "sha256,$(sha256sum "$f" | cut -d' ' -f1),E-$(basename "$f"),test,integration"
+	done
+} > "$T/list.csv"
+"$HW" db build --list-id district --version 1 -o "$T/district.hwdb" "$T/list.csv" >/dev/null ||
+	fail "db build"
+"$HW" db sign --key "$T/signer.key" "$T/district.hwdb" >/dev/null || fail "db sign"
+mv "$T/district.hwdb" "$T/lists/"
 "$ROOT/tests/hostile/make-corpus.sh" "$PICS/hostile" "$T/outside" > "$T/manifest" ||
 	fail "make-corpus.sh failed"
 nfiles=$(grep -c $'^file\t' "$T/manifest")
 nspecial=$(grep -c $'^special\t' "$T/manifest")
 note "corpus: $nfiles regular files, $nspecial FIFOs/devices/symlinks, folders 5,000 deep"
 WORKER_MEMORY=$((512 << 20))
-write_conf "" "decode_timeout_ms = 3000
+write_conf "" "decode_timeout_ms = 2000
 worker_memory = 512M
 worker_files = 25"
 start_daemon
@@ -60,11 +79,16 @@ skiplines=$(grep -c 'file skipped ([a-z_]*): [^ ]' "$T/daemon.log")
 [ "$skiplines" -eq "$skipped" ] || fail "$skipped skipped but $skiplines skip lines with a reason"
 note "all $nfiles files accounted for: $hashed hashed, $skipped skipped with a reason:"
 grep -o 'file skipped ([a-z_]*)' "$T/daemon.log" | sort | uniq -c | sed 's/^/#   /'
-grep -o 'killed by seccomp (syscall [0-9]* [a-z0-9_]*)' "$T/daemon.log" | sort | uniq -c | sed 's/^/#   /'
+# a denied call on hostile input is a decoder reaching outside its lane
+# (libvips 8.14 once let ImageMagick's sniffer see every unknown file)
+if grep -q 'killed by seccomp' "$T/daemon.log"; then
+	grep -o 'killed by seccomp (syscall [0-9]* [a-z0-9_]*)' "$T/daemon.log" | sort | uniq -c
+	fail "workers were killed by their sandbox on the corpus"
+fi
 [ "$(count_alerts)" -eq 0 ] || fail "an alert from the corpus: a symlink was followed"
 
 # a file rewritten over and over while the daemon reads it
-for i in $(seq 60); do
+for i in $(seq 20); do
 	cp "$PICS/hostile/ok.png" "$PICS/rewritten.png"
 	head -c 300 "$PICS/hostile/ok.jpg" > "$PICS/rewritten.png"
 	cat "$PICS/hostile/bomb-10000x10000-zeros.png" > "$PICS/rewritten.png"
@@ -72,7 +96,7 @@ for i in $(seq 60); do
 	sleep 0.03
 done
 # and replaced by rename while the previous one is being read
-for i in $(seq 30); do
+for i in $(seq 10); do
 	cp "$PICS/hostile/ok.tif" "$PICS/.tmp-$i" && mv "$PICS/.tmp-$i" "$PICS/renamed.tif"
 	cp "$PICS/hostile/trunc-half-png.png" "$PICS/.tmq-$i" && mv "$PICS/.tmq-$i" "$PICS/renamed.tif"
 done
