@@ -284,12 +284,23 @@ n=$(n_alerts)
 detail "The receiver holds 2 alerts: the unlisted image raised none.  No pixels, paths or"
 detail "hashes of unlisted images left the laptop; only these match records did."
 
+# The login printed below works: the dashboard's JSON API shows the alerts.
+if command -v curl >/dev/null; then
+	jq -cn --arg u "$STAFF" --arg p "$PASSWORD" '{user: $u, password: $p}' >"$T/login.json"
+	code=$(curl -sS --cacert "$T/ca.pem" -c "$T/cookies" -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary "@$T/login.json" "$URL/api/login" 2>>"$T/logs/cli.log")
+	[ "$code" = 200 ] || die "the dashboard refused the demo login (HTTP $code)"
+	seen=$(curl -sS --cacert "$T/ca.pem" -b "$T/cookies" "$URL/api/alerts" 2>>"$T/logs/cli.log" | jq length) ||
+		die "the dashboard API did not list the alerts"
+	detail "Checked: '$STAFF' logs in to the dashboard and its API (GET /api/alerts) lists $seen alerts."
+fi
+
 say ""
 say "Dashboard:  $URL/"
 say "Login:      user '$STAFF', password '$PASSWORD'"
-say "            The certificate is signed by the demo CA ($T/ca.pem), which your"
-say "            browser does not know: accept its warning, or try the API with"
-say "            curl --cacert $T/ca.pem $URL/login"
+say "            Your browser will warn about the certificate: it is signed by the demo's own"
+say "            CA ($T/ca.pem), which nothing else trusts; accept the warning."
+[ "$DEMO_KEEP" = 1 ] || say "The demo stops now (no terminal, or DEMO_KEEP=0); run 'make demo' in a terminal to keep it up."
 if [ "$DEMO_KEEP" = 1 ]; then
 	say ""
 	say "Running until Ctrl-C.  Drop more images into $WATCH;"
