@@ -31,7 +31,7 @@ WAIT_S=60
 for p in "$HW" "$HWD" "$UPL" "$RCV"; do
 	[ -x "$p" ] || { echo "demo: $p is not built: run 'make'" >&2; exit 2; }
 done
-for tool in openssl jq; do
+for tool in openssl jq setsid; do
 	command -v $tool >/dev/null || { echo "demo: $tool is missing: run 'make deps' as root" >&2; exit 2; }
 done
 
@@ -83,11 +83,18 @@ on_exit() {
 	fi
 	rm -rf "$T"
 	[ "$rc" -ne 0 ] || [ "$FAILED" -eq 0 ] || rc=1
-	if [ "$rc" -eq 0 ]; then say "Demo finished; removed $T."; else say "Demo failed (exit $rc); removed $T."; fi
+	case $rc in
+	0) say "Demo finished; removed $T." ;;
+	130) say "Demo interrupted; removed $T." ;;
+	*) say "Demo failed (exit $rc); removed $T." ;;
+	esac
 	exit "$rc"
 }
 trap on_exit EXIT
-trap 'exit 0' INT
+# Ctrl-C ends the demo: normally (0) once it runs until Ctrl-C, as an
+# interruption (130) before.
+INT_RC=130
+trap 'exit $INT_RC' INT
 trap 'exit 143' TERM
 
 # die MESSAGE: say what went wrong with the ends of the logs, then exit.
@@ -104,10 +111,13 @@ die() {
 }
 
 # start NAME COMMAND...: run COMMAND in the background, log in
-# $T/logs/NAME.log, and remember its PID for stop_all.
+# $T/logs/NAME.log, and remember its PID for stop_all.  It gets a session
+# of its own (setsid execs it in place: same PID) so that Ctrl-C on the
+# terminal reaches this script alone, which then stops the programs in
+# order and checks that each stopped cleanly.
 start() {
 	local name=$1; shift
-	"$@" >>"$T/logs/$name.log" 2>&1 &
+	setsid "$@" >>"$T/logs/$name.log" 2>&1 </dev/null &
 	PIDS+=($!) NAMES+=("$name")
 }
 
@@ -298,14 +308,15 @@ fi
 say ""
 say "Dashboard:  $URL/"
 say "Login:      user '$STAFF', password '$PASSWORD'"
-say "            Your browser will warn about the certificate: it is signed by the demo's own"
-say "            CA ($T/ca.pem), which nothing else trusts; accept the warning."
+say "            Your browser will warn about the certificate: it is signed by the demo's"
+say "            own CA, which nothing else trusts; accept the warning.  The CA is"
+say "            $T/ca.pem (curl --cacert FILE)."
 [ "$DEMO_KEEP" = 1 ] || say "The demo stops now (no terminal, or DEMO_KEEP=0); run 'make demo' in a terminal to keep it up."
 if [ "$DEMO_KEEP" = 1 ]; then
 	say ""
 	say "Running until Ctrl-C.  Drop more images into $WATCH;"
 	say "new alerts are printed here."
-	seen=$n
+	seen=$n INT_RC=0
 	while :; do
 		sleep 2
 		running
