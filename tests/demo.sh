@@ -276,7 +276,7 @@ step "Waiting for the alerts to reach the receiver"
 t0=$(date +%s%N)
 wait_until "$WAIT_S" '[ "$(n_alerts)" -ge 2 ]' ||
 	die "$(n_alerts) of 2 alerts reached the receiver within $WAIT_S s"
-detail "both arrived $(( ($(date +%s%N) - t0) / 1000000 )) ms after the drop; the receiver's queue"
+detail "both stored $(( ($(date +%s%N) - t0) / 1000000 )) ms after the last drop; the receiver's queue"
 detail "(hashwatch-receiver alerts --db receiver.db):"
 "$RCV" alerts --db "$T/receiver.db" 2>>"$T/logs/cli.log" | sed 's/^/        /'
 # The alerts name files by SHA-256 only; the demo knows which it dropped.
