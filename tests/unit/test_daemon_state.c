@@ -79,8 +79,11 @@ static void test_queue(void **state)
 	assert_int_equal(queue_init(&q, 3, 100), 0);
 	assert_int_equal(queue_push(&q, c, QUEUE_CRAWL, 0), 1);
 	assert_int_equal(queue_push(&q, a, QUEUE_EVENT, 1000), 1);
-	assert_int_equal(queue_push(&q, a, QUEUE_EVENT, 2000), 0); /* deduplicated */
 	assert_int_equal(queue_push(&q, gone, QUEUE_EVENT, 1000), 1);
+	/* a is written and closed: the second event is deduplicated, and the
+	 * settle counts from it, not from the first */
+	put_file(a, "12");
+	assert_int_equal(queue_push(&q, a, QUEUE_EVENT, 2000), 0);
 	assert_int_equal(queue_push(&q, b, QUEUE_EVENT, 1000), -ENOSPC);
 	assert_int_equal(queue_length(&q), 3);
 	/* only the crawl item is ready before the settle time */
@@ -89,12 +92,20 @@ static void test_queue(void **state)
 	assert_string_equal(it->path, c);
 	free(it);
 	assert_null(queue_pop(&q));
-	/* a changed file waits another period; a vanished one is dropped */
-	put_file(a, "12");
+	/* a vanished file is dropped; a is ready one period after its close */
 	assert_int_equal(queue_settle(&q, 101000), 0);
 	assert_int_equal(q.vanished, 1);
 	assert_int_equal(queue_length(&q), 1);
-	assert_int_equal(queue_settle(&q, 201000), 1);
+	assert_int_equal(queue_next_due(&q), 102000);
+	assert_int_equal(queue_settle(&q, 102000), 1);
+	it = queue_pop(&q);
+	assert_string_equal(it->path, a);
+	free(it);
+	/* a file that changes without an event waits another period */
+	assert_int_equal(queue_push(&q, a, QUEUE_EVENT, 110000), 1);
+	put_file(a, "123");
+	assert_int_equal(queue_settle(&q, 210000), 0);
+	assert_int_equal(queue_settle(&q, 310000), 1);
 	it = queue_pop(&q);
 	assert_string_equal(it->path, a);
 	free(it);
