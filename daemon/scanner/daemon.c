@@ -822,6 +822,10 @@ static void stop(struct daemon *d)
 	pool_stop(&d->pool);
 	if (d->cfg && d->cache.index.slots)
 		save_cache(d);
+	if (d->ms && matchstate_unsaved(d->ms) && matchstate_sync(d->ms) < 0)
+		log_error("%zu match record(s) could not be saved in %s before the stop: "
+			  "those files may alert a second time after the next start",
+			  matchstate_unsaved(d->ms), d->ms->path);
 	if (d->cfg) {
 		record_counts(d);
 		record_stop(d, d->stop_reason ? d->stop_reason : "error");

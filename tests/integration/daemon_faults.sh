@@ -132,7 +132,7 @@ if mount -t tmpfs -o size=1m tmpfs "$S" 2>/dev/null; then
 	wait_crawled 1
 	dd if=/dev/zero of="$S/filler" bs=64k 2>/dev/null # until ENOSPC
 	cp "$T/listed4.bin" "$P/full.jpg"
-	wait_for 15 "grep -q 'cannot be written to $S/spool: No space left on device; they are kept and retried' '$T/daemon.log'" ||
+	wait_for 15 "grep -q 'cannot be written to $S/spool: No space left on device; hashwatchd keeps running' '$T/daemon.log'" ||
 		fail "a full disk is not reported"
 	kill -0 "$DPID" || fail "the daemon died on a full disk"
 	[ "$(ls "$S"/spool/*.json 2>/dev/null | wc -l)" -eq 0 ] || fail "an alert appeared on a full disk"
@@ -141,6 +141,19 @@ if mount -t tmpfs -o size=1m tmpfs "$S" 2>/dev/null; then
 	wait_for 30 "[ \$(ls '$S'/spool/*.json 2>/dev/null | wc -l) -eq 1 ]" ||
 		fail "the alert was not written once space came back"
 	stop_daemon
+	# The match was remembered although the disk was full when it was
+	# found: after a restart with a new list version, which hashes every
+	# file again, the same file and entry do not alert a second time.
+	make_list good 4 "$T/listed1.bin" "$T/listed2.bin" "$T/listed3.bin" "$T/listed4.bin"
+	start_daemon
+	wait_crawled 2
+	sleep 1
+	[ "$(ls "$S"/spool/*.json | wc -l)" -eq 1 ] ||
+		fail "the match found on a full disk was alerted again after a restart"
+	grep -q "damaged line" "$T/daemon.log" && fail "the full disk left a damaged line in the match state"
+	stop_daemon
+	grep -q "hashwatchd keeps running" "$T/daemon.log" ||
+		fail "the full-disk message does not say that the daemon keeps running"
 	# starting on a full disk without a device key: refused, and said so
 	umount "$S"; mount -t tmpfs -o size=256k tmpfs "$S"
 	dd if=/dev/zero of="$S/filler" bs=64k 2>/dev/null
