@@ -335,7 +335,8 @@ static void c_dir_error(void *ud, const char *path, int err, bool watch)
 		log_full(LOG_WARNING, MSGID_ERROR, path, NULL, "cannot watch folder: %s; it is "
 			 "rescanned every %u s", strerror(-err), d->cfg->rescan_interval_s);
 	} else {
-		log_full(LOG_WARNING, MSGID_ERROR, path, NULL, "cannot read folder: %s; trying "
+		log_full(LOG_WARNING, MSGID_ERROR, path, NULL, "cannot read folder: %s; "
+			 "hashwatchd keeps running, watches the rest and tries this folder "
 			 "again every %u s", strerror(-err), d->cfg->rescan_interval_s);
 	}
 	if (d->nunwatched >= MAX_UNWATCHED)

@@ -7,13 +7,14 @@
 # signed alert; unlisted files give none; renaming, touching and moving an
 # alerted file or its folder inside the tree gives no second alert; a
 # restart gives no duplicate; a new list version on SIGHUP finds a listed
-# file that was already there.  Lists are exact SHA-256 digests, so this test needs
-# only the list tools, not the image decoder.
+# file that was already there; files planted while a reload runs are not
+# lost.  Lists are exact SHA-256 digests, so this test needs only the list
+# tools, not the image decoder.
 . "$(dirname "$0")/daemon_lib/common.sh"
 setup
 
 P=$T/home/alice/Pictures
-n=0; for i in 1 2 3 4 5 6 7 8 9 A; do n=$((n + 1)); noise "$T/listed$i.bin" $((3000 + n)); done
+n=0; for i in 1 2 3 4 5 6 7 8 9 A B; do n=$((n + 1)); noise "$T/listed$i.bin" $((3000 + n)); done
 noise "$T/later.bin"
 make_list district 1 "$T"/listed?.bin
 write_conf
@@ -130,6 +131,20 @@ sleep 1
 alerts_json | jq -e -s 'map(select(.list_version == 2)) | length == 1' >/dev/null ||
 	fail "the new alert does not carry list version 2"
 
+# a reload that changes nothing (so no crawl follows it): files planted
+# while it runs are found from their events, which are not lost
+crawls=$(grep -c 'crawl (.*) done' "$T/daemon.log")
+: > "$T/notify.log"
+kill -HUP "$DPID"
+cp "$T/listedB.bin" "$P/during-reload1.jpg"
+sleep 0.02
+cp "$T/listedB.bin" "$P/during-reload2.jpg"
+wait_for 10 "grep -q '^READY=1' '$T/notify.log'" || fail "no READY=1 after the second SIGHUP"
+expect_alerts 13 20
+[ "$(alerts_for "$T/listedB.bin")" -eq 2 ] || fail "files planted during a reload: $(alerts_for "$T/listedB.bin") alerts, expected 2"
+[ "$(grep -c 'crawl (.*) done' "$T/daemon.log")" -eq "$crawls" ] ||
+	fail "a reload without changes started a crawl, so it would hide lost events"
+
 stop_daemon
 grep -q "error" "$T/daemon.log" && { grep error "$T/daemon.log"; fail "errors in the log"; }
 
@@ -154,4 +169,4 @@ if [ -f "$T/state/audit.log" ]; then
 else
 	note "no audit log in this build: audit checks not run"
 fi
-echo "PASS: 11 alerts, each exactly once, signatures verified"
+echo "PASS: 13 alerts, each exactly once, signatures verified"

@@ -86,7 +86,7 @@ if setpriv --bounding-set=-all true 2>/dev/null; then
 	: > "$T/daemon.log"
 	start_daemon setpriv --bounding-set=-all --inh-caps=-all
 	wait_crawled 1
-	grep -q "cannot read folder: Permission denied; trying again every 600 s ($P/private)" \
+	grep -q "cannot read folder: Permission denied; hashwatchd keeps running, watches the rest and tries this folder again every 600 s ($P/private)" \
 		"$T/daemon.log" || fail "unreadable folder not reported: $(cat "$T/daemon.log")"
 	grep -q "NOT WATCHED (unreadable)" "$T/notify.log" || fail "STATUS does not show the unreadable folder"
 	cp "$T/listed4.bin" "$P/four.jpg"
