@@ -302,38 +302,50 @@ static json_object *hexstr(const uint8_t *key)
 	return json_object_new_string(hex);
 }
 
+/* Append a line {"t":type,"key":rec's key, ...more} and free it.
+ * more: fields to add (borrowed), or NULL. */
+static int append_line(struct matchstate *ms, const char *type, const struct ms_record *rec,
+		       json_object *more)
+{
+	json_object *o = json_object_new_object();
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "t", json_object_new_string(type));
+	json_object_object_add(o, "key", hexstr(rec->key));
+	if (more) {
+		json_object_object_foreach(more, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+	}
+	r = append(ms, o);
+	json_object_put(o);
+	return r;
+}
+
 /* Write what of rec is not in the file yet: its match line (with
  * "alert":null when it was alerted meanwhile, which says both), then
  * its alerted line. */
 static int save_record(struct matchstate *ms, struct ms_record *rec)
 {
-	json_object *o;
-	int r = 0;
+	int r;
 
 	if (!rec->match_saved) {
-		o = json_object_new_object();
-		if (!o)
+		json_object *m = json_object_new_object();
+		if (!m)
 			return -ENOMEM;
-		json_object_object_add(o, "t", json_object_new_string("match"));
-		json_object_object_add(o, "key", hexstr(rec->key));
-		json_object_object_add(o, "distinct", hexstr(rec->distinct));
-		json_object_object_add(o, "category", json_object_new_string(rec->category));
-		json_object_object_add(o, "alert", rec->alerted ? NULL : json_object_get(rec->alert));
-		r = append(ms, o);
-		json_object_put(o);
+		json_object_object_add(m, "distinct", hexstr(rec->distinct));
+		json_object_object_add(m, "category", json_object_new_string(rec->category));
+		json_object_object_add(m, "alert", rec->alerted ? NULL : json_object_get(rec->alert));
+		r = append_line(ms, "match", rec, m);
+		json_object_put(m);
 		if (r < 0)
 			return r;
 		rec->match_saved = true;
 		rec->alerted_saved = rec->alerted;
 	}
 	if (rec->alerted && !rec->alerted_saved) {
-		o = json_object_new_object();
-		if (!o)
-			return -ENOMEM;
-		json_object_object_add(o, "t", json_object_new_string("alerted"));
-		json_object_object_add(o, "key", hexstr(rec->key));
-		r = append(ms, o);
-		json_object_put(o);
+		r = append_line(ms, "alerted", rec, NULL);
 		if (r < 0)
 			return r;
 		rec->alerted_saved = true;

@@ -293,7 +293,7 @@ static void limit_growth(const char *p, off_t room, struct rlimit *old)
 static void test_matchstate_unsaved(void **state)
 {
 	char dir[] = "/tmp/hwm.XXXXXX", p[128], err[256], *text = NULL;
-	uint8_t k1[32], k2[32], k3[32], d1[32], d2[32], d3[32];
+	uint8_t k[3][32], d[3][32];
 	struct matchstate *ms;
 	struct ms_record *r1 = NULL, *r2 = NULL, *r;
 	struct rlimit old;
@@ -302,14 +302,12 @@ static void test_matchstate_unsaved(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(p, sizeof(p), "%s/matches.jsonl", dir);
-	key_of(k1, 1);
-	key_of(k2, 2);
-	key_of(k3, 3);
-	key_of(d1, 11);
-	key_of(d2, 12);
-	key_of(d3, 13);
+	for (int i = 0; i < 3; i++) {
+		key_of(k[i], 1 + i);
+		key_of(d[i], 11 + i);
+	}
 	assert_int_equal(matchstate_open(p, &ms, err, sizeof(err)), 0);
-	assert_int_equal(matchstate_add(ms, k3, d3, "csam", json_object_new_object(), NULL), 0);
+	assert_int_equal(matchstate_add(ms, k[2], d[2], "csam", json_object_new_object(), NULL), 0);
 	off_t good = file_size(p);
 
 	/* the disk fills up: 10 bytes of room, a line is cut short, cut off
@@ -318,19 +316,19 @@ static void test_matchstate_unsaved(void **state)
 	limit_growth(p, 10, &old);
 	json_object *a = json_object_new_object();
 	json_object_object_add(a, "alert_id", json_object_new_string("a1"));
-	int e1 = matchstate_add(ms, k1, d1, "csam", a, &r1);
-	int e2 = matchstate_add(ms, k2, d2, "csam", json_object_new_object(), &r2);
-	int e3 = matchstate_alerted(ms, r1); /* its alert went out meanwhile */
+	int e1 = matchstate_add(ms, k[0], d[0], "csam", a, &r1);
+	int e2 = matchstate_add(ms, k[1], d[1], "csam", json_object_new_object(), &r2);
+	int e3 = matchstate_alerted(ms, r1); /* k[0]'s alert went out meanwhile */
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, oldsig);
 	assert_true(e1 < 0 && e2 < 0 && e3 < 0);
 	assert_non_null(r1);
 	assert_non_null(r2);
-	assert_true(matchstate_known(ms, k1));
+	assert_true(matchstate_known(ms, k[0]));
 	assert_int_equal(matchstate_unsaved(ms), 2);
 	assert_int_equal(file_size(p), good);
 
-	/* space again: both are written, k1 as one "alert":null line */
+	/* space again: both are written, k[0] as one "alert":null line */
 	assert_int_equal(matchstate_sync(ms), 0);
 	assert_int_equal(matchstate_unsaved(ms), 0);
 	matchstate_close(ms);
@@ -339,12 +337,12 @@ static void test_matchstate_unsaved(void **state)
 	free(text);
 	assert_int_equal(matchstate_open(p, &ms, err, sizeof(err)), 0);
 	assert_int_equal(ms->bad_lines, 0);
-	assert_true(matchstate_known(ms, k1));
-	assert_true(matchstate_known(ms, k2));
+	assert_true(matchstate_known(ms, k[0]));
+	assert_true(matchstate_known(ms, k[1]));
 	assert_int_equal(matchstate_count(ms, "csam", NULL), 3);
 	TAILQ_FOREACH(r, &ms->pending, link)
 		pending++;
-	assert_int_equal(pending, 2); /* k3 and k2; k1 was alerted */
+	assert_int_equal(pending, 2); /* k[2] and k[1]; k[0] was alerted */
 	matchstate_close(ms);
 	hwt_rmtree(dir);
 }
