@@ -31,9 +31,12 @@ for b in "$BUILD"/bench/bench_*; do
 	"$b" || rc=1
 done
 # Benchmarks of whole programs (tests/bench/bench_*.sh) start the real
-# daemons; like integration scripts they exit 77 after a SKIP line.
+# daemons; like integration scripts they exit 77 after a SKIP line.  A
+# script with a program of the same name is that program's helper (the
+# program ran it above).
 for s in tests/bench/bench_*.sh; do
 	[ -f "$s" ] || continue
+	[ -x "$BUILD/bench/$(basename "$s" .sh)" ] && continue
 	echo "=== $(basename "$s")"
 	bash "$s"
 	case $? in
