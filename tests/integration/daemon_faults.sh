@@ -137,6 +137,7 @@ if mount -t tmpfs -o size=1m tmpfs "$S" 2>/dev/null; then
 	kill -0 "$DPID" || fail "the daemon died on a full disk"
 	[ "$(ls "$S"/spool/*.json 2>/dev/null | wc -l)" -eq 0 ] || fail "an alert appeared on a full disk"
 	ls "$S"/spool | grep -q tmp && fail "a half-written file is left in the spool"
+	note "full disk while running: $(grep -E 'error|warning' "$T/daemon.log" | sort -u | head -5)"
 	rm "$S/filler"
 	wait_for 30 "[ \$(ls '$S'/spool/*.json 2>/dev/null | wc -l) -eq 1 ]" ||
 		fail "the alert was not written once space came back"
@@ -154,6 +155,21 @@ if mount -t tmpfs -o size=1m tmpfs "$S" 2>/dev/null; then
 	stop_daemon
 	grep -q "hashwatchd keeps running" "$T/daemon.log" ||
 		fail "the full-disk message does not say that the daemon keeps running"
+	# starting again on a disk that is full already (the device key is
+	# there): it starts, says so when a match cannot be written, and
+	# writes the alert once there is space
+	dd if=/dev/zero of="$S/filler" bs=64k 2>/dev/null
+	: > "$T/daemon.log"
+	start_daemon
+	wait_crawled 1
+	cp "$T/listed3.bin" "$P/full2.jpg"
+	wait_for 15 "grep -q 'cannot be written to $S/spool: No space left on device; hashwatchd keeps running' '$T/daemon.log'" ||
+		fail "a full disk at a restart is not reported: $(cat "$T/daemon.log")"
+	note "full disk at a restart: $(grep -E 'error|warning' "$T/daemon.log" | sort -u | head -5)"
+	rm "$S/filler"
+	wait_for 30 "[ \$(ls '$S'/spool/*.json 2>/dev/null | wc -l) -eq 2 ]" ||
+		fail "the alert found on a full disk at a restart was not written once space came back"
+	stop_daemon
 	# starting on a full disk without a device key: refused, and said so
 	umount "$S"; mount -t tmpfs -o size=256k tmpfs "$S"
 	dd if=/dev/zero of="$S/filler" bs=64k 2>/dev/null
