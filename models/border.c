@@ -190,56 +190,66 @@ static bool picture_line(const uint8_t *p, ptrdiff_t step, uint32_t n, uint32_t 
 	return false;
 }
 
-/* Mean distance of a line's pixels from ref (worst channel per pixel,
- * levels times 16 so that small steps count). */
-static uint32_t line_distance(const uint8_t *p, ptrdiff_t step, uint32_t n,
-			      uint32_t ch, const int ref[3])
+/* How much line i differs from line i - 1: the mean over its pixels of
+ * the worst channel's difference, in levels times 16 so that small steps
+ * count. */
+static uint32_t line_change(const struct edge *e, uint32_t i, uint32_t ch)
 {
+	const uint8_t *a = line_at(e, i - 1), *b = line_at(e, i);
 	uint64_t sum = 0;
 
-	for (uint32_t i = 0; i < n; i++, p += step) {
+	for (uint32_t k = 0; k < e->n; k++, a += e->step, b += e->step) {
 		int d = 0;
 		for (uint32_t c = 0; c < ch; c++) {
-			int dc = absdiff(p[c], ref[c]);
+			int dc = absdiff(a[c], b[c]);
 			if (dc > d)
 				d = dc;
 		}
 		sum += (uint64_t)d;
 	}
-	return (uint32_t)(sum * 16 / n);
+	return (uint32_t)(sum * 16 / e->n);
 }
 
-/* The line where the picture starts, from the first line that is not
- * band (`step`) on.  JPEG smears a sharp edge over up to a chroma block (16
- * pixels before any shrink-on-load), so the first line that fails the
- * band test is often ringing a few lines before the picture; the cut moves
- * on over such lines, at most side / ring_divisor of them, to the first
- * line that looks like picture.  The chroma upsampling of the decoder
- * blends the last border line with the first picture line, so that line
- * can look like picture too: the cut goes one line further when the
- * change from it to the next is the bigger one. */
+/* The line where the picture starts, given the last band line (`from` is
+ * the first line after it) and the first line that is clearly not band
+ * (`step`).  Between them and a little past the step lie lines that are
+ * neither: JPEG ringing of the border next to the picture (up to a chroma
+ * block, 16 pixels before any shrink-on-load), a line where the decoder's
+ * shrink blended border and picture, or the picture itself when its edge
+ * is near the border's colour (a white desk on a cream canvas).  Ringing
+ * and blends change little from line to line; the edge between border and
+ * picture is where the lines change most.  So: walk on from the step to
+ * the first line that looks like picture (at most side / ring_divisor
+ * lines; the step itself when there is none), and cut at the line, from
+ * `from` to one past that, that differs most from the line before it
+ * (the later one on a tie: a blend line splits the edge in two). */
 static uint32_t picture_start(const struct edge *e, uint32_t ch, const int ref[3],
-			      uint32_t step, const struct border_params *bp)
+			      uint32_t from, uint32_t step,
+			      const struct border_params *bp)
 {
 	uint32_t limit = bp->ring_divisor ? e->side / bp->ring_divisor : 0;
-	uint32_t p = step, j;
+	uint32_t p = step, j, best, most = 0;
 
 	if (limit > e->depth - step)
 		limit = e->depth - step;
 	for (j = 0; j < limit; j++)
 		if (picture_line(line_at(e, step + j), e->step, e->n, ch, ref, bp))
 			break;
-	if (j == limit)
-		return step;
-	p = step + j;
-	if (p > 0 && p + 1 < e->depth) {
-		uint32_t before = line_distance(line_at(e, p - 1), e->step, e->n, ch, ref);
-		uint32_t at = line_distance(line_at(e, p), e->step, e->n, ch, ref);
-		uint32_t after = line_distance(line_at(e, p + 1), e->step, e->n, ch, ref);
-		if (after > at && at >= before && after - at > at - before)
-			p++;
+	if (j < limit)
+		p = step + j;
+	if (p + 1 < e->depth)
+		p++;
+	if (from == 0)
+		from = 1;
+	best = step;
+	for (j = from; j <= p; j++) {
+		uint32_t c = line_change(e, j, ch);
+		if (c >= most) {
+			most = c;
+			best = j;
+		}
 	}
-	return p;
+	return best;
 }
 
 /* What scanning one edge found. */
@@ -348,7 +358,7 @@ static void scan_band(const struct edge *e, uint32_t ch,
 			if (last_band >= factor * min_band &&
 			    (last_band >= bp->min_band_px ||
 			     !self_uniform(e, i, ch, &L, other)))
-				ret->thick = picture_start(e, ch, ret->colour, i, bp);
+				ret->thick = picture_start(e, ch, ret->colour, last_band, i, bp);
 			break;
 		}
 	}
@@ -411,11 +421,13 @@ static void scan_edge(const struct edge *e, uint32_t ch,
 	if (max_lead < 2)
 		max_lead = 2;
 	set_limits(e, bp, &L);
-	/* the outermost line's colour; then, past one or two blended lines,
-	 * the next line's (a thin frame line may be no thicker than that) */
+	/* the outermost line's colour; then, when that colour held for no
+	 * more than two lines (a blend of two frames, however far the lines
+	 * after it stay near it), the next line's (a thin frame line may be
+	 * no thicker than that) */
 	for (uint32_t s = 0; s <= 2 && s < e->depth; s++) {
 		scan_band_from(e, s, ch, bp, NULL, 1, ret);
-		if (ret->thick || ret->plain || ret->stop == 0 || ret->stop > 2)
+		if (ret->thick || ret->plain || ret->stop == 0 || ret->uniform > 2)
 			break;
 	}
 	/* a start further in only when this one's colour held for no more
