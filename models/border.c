@@ -525,14 +525,18 @@ static enum trim_result trim_pair(const struct hw_image *img, struct border_box 
 		return TRIM_NONE;
 	(vertical ? edge_top : edge_left)(img, b, &e);
 	/* A band that must be backed by another (see above) may be thinner:
-	 * the line or mat of a nested frame, down to one line. */
+	 * the line or mat of a nested frame, down to one line - but not at
+	 * the image's own edge, where resizers and encoders leave a line of
+	 * their own (and a picture its darker rim) that is no frame. */
 	e.min_permille = rd->first ? bp->min_band_permille : bp->min_nested_permille;
-	e.min_px = rd->first ? bp->min_band_px : 1;
+	e.min_px = rd->first || *pos == 0 ? bp->min_band_px : 1;
 	e.depth = *len - min_inner;
 	scan_edge(&e, ch, bp, &near);
 	if (near.plain)
 		return TRIM_PLAIN;
 	(vertical ? edge_bottom : edge_right)(img, b, &e);
+	e.min_px = rd->first || *pos + *len == (vertical ? img->height : img->width)
+			   ? bp->min_band_px : 1;
 	e.depth = *len - min_inner - near.thick;
 	scan_edge(&e, ch, bp, &far);
 	if (far.plain)
