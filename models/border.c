@@ -35,6 +35,13 @@ void border_params_default(struct border_params *ret)
 	ret->max_rounds = 8;
 	ret->lead_divisor = 32;
 	ret->ring_divisor = 24;
+	/* camera noise and JPEG leave a plain strip of a photo with a tenth
+	 * or more of its pixels unlike their neighbours; a drawn frame has
+	 * next to none */
+	ret->rim_texture_permille = 50;
+	ret->min_rim_px = 3;
+	/* unknown source: assume JPEG at full scale */
+	ret->codec_block = 16;
 }
 
 enum line_class {
@@ -53,6 +60,8 @@ struct edge {
 	uint32_t side;        /* length of the box across the lines */
 	uint32_t min_permille; /* thinnest band, relative to side */
 	uint32_t min_px;       /* and in lines */
+	int64_t at;            /* image coordinate of the outermost line */
+	int dir;               /* +1 or -1: image coordinate of the next line */
 };
 
 /* Limits for one line length, precomputed from the params. */
@@ -252,11 +261,61 @@ static uint32_t picture_start(const struct edge *e, uint32_t ch, const int ref[3
 	return best;
 }
 
+/* Pixels of line i that differ from the next one along it (by a level or
+ * more in any channel). */
+static uint32_t line_texture(const struct edge *e, uint32_t i, uint32_t ch)
+{
+	const uint8_t *p = line_at(e, i);
+	uint32_t n = 0;
+
+	for (uint32_t k = 1; k < e->n; k++, p += e->step)
+		n += memcmp(p, p + e->step, ch) != 0;
+	return n;
+}
+
+/* The picture's own plain rim at the inner end of a band of `thick` lines
+ * whose uniform lines end at last_band: a frame that someone drew is flat
+ * - every pixel of a line alike, in PNG and in JPEG's flat blocks alike -
+ * while a plain strip of a photo (a grey pad, a dark edge, a wall) has
+ * some texture even when it stays within the band's tolerance.  When the
+ * band's lines are flat up to a line and textured from it on, for at least
+ * min_rim_px uniform lines, and the flat part alone is a band of the
+ * minimum, the textured lines up to the cut may be picture: returns how
+ * many lines from the cut back, else 0. */
+static uint32_t band_rim(const struct edge *e, uint32_t ch, uint32_t last_band,
+			 uint32_t thick, uint32_t min_band,
+			 const struct border_params *bp)
+{
+	uint32_t textured = permille(e->n, bp->rim_texture_permille);
+	uint32_t flat = permille(e->n, bp->outlier_permille) + 4;
+	uint32_t f = last_band;
+	int64_t outer, inner;
+
+	if (textured <= flat)
+		textured = flat + 1;
+	while (f > 0 && line_texture(e, f - 1, ch) >= textured)
+		f--;
+	if (f < min_band || last_band - f < bp->min_rim_px ||
+	    line_texture(e, f - 1, ch) > flat)
+		return 0;
+	/* JPEG rings in the frame next to a strong edge, but only inside the
+	 * codec block the edge is in and, through the decoder's chroma
+	 * upsampling, one pixel before it: texture that starts there is
+	 * ringing, not a rim. */
+	outer = e->at + e->dir * (int64_t)(f + 1);
+	inner = e->at + e->dir * (int64_t)(thick - 1);
+	if (bp->codec_block && outer / bp->codec_block == inner / bp->codec_block)
+		return 0;
+	return thick - f;
+}
+
 /* What scanning one edge found. */
 struct band {
 	uint32_t thick;  /* lines to trim; 0: no band */
 	uint32_t stop;   /* line where the scan stopped (relative) */
 	uint32_t uniform; /* lines up to the last uniform one (relative) */
+	uint32_t rim;    /* of thick, the lines at its inner end that may be
+			    the picture's own plain rim (0: none) */
 	bool plain;      /* band lines all the way to the depth limit */
 	int colour[3];
 };
@@ -362,6 +421,8 @@ static void scan_band(const struct edge *e, uint32_t ch,
 			break;
 		}
 	}
+	if (ret->thick && bp->min_rim_px)
+		ret->rim = band_rim(e, ch, last_band, ret->thick, min_band, bp);
 	ret->stop = i;
 	ret->uniform = last_band;
 	/* Uniform all the way to the inner limit: a plain image, or a picture
@@ -378,6 +439,7 @@ static void scan_band_from(const struct edge *e, uint32_t from, uint32_t ch,
 
 	in.first = line_at(e, from);
 	in.depth -= from;
+	in.at += e->dir * (int64_t)from;
 	scan_band(&in, ch, bp, fixed, factor, ret);
 	if (ret->thick)
 		ret->thick += from;
@@ -455,6 +517,8 @@ static void edge_top(const struct hw_image *img, const struct border_box *b,
 	e->inward = (ptrdiff_t)img->stride;
 	e->n = b->w;
 	e->side = b->h;
+	e->at = b->y;
+	e->dir = 1;
 }
 
 static void edge_bottom(const struct hw_image *img, const struct border_box *b,
@@ -463,6 +527,8 @@ static void edge_bottom(const struct hw_image *img, const struct border_box *b,
 	edge_top(img, b, e);
 	e->first = hw_image_px(img, b->x, b->y + b->h - 1);
 	e->inward = -(ptrdiff_t)img->stride;
+	e->at = (int64_t)b->y + b->h - 1;
+	e->dir = -1;
 }
 
 static void edge_left(const struct hw_image *img, const struct border_box *b,
@@ -473,6 +539,8 @@ static void edge_left(const struct hw_image *img, const struct border_box *b,
 	e->inward = (ptrdiff_t)img->channels;
 	e->n = b->h;
 	e->side = b->w;
+	e->at = b->x;
+	e->dir = 1;
 }
 
 static void edge_right(const struct hw_image *img, const struct border_box *b,
@@ -481,6 +549,8 @@ static void edge_right(const struct hw_image *img, const struct border_box *b,
 	edge_left(img, b, e);
 	e->first = hw_image_px(img, b->x + b->w - 1, b->y);
 	e->inward = -(ptrdiff_t)img->channels;
+	e->at = (int64_t)b->x + b->w - 1;
+	e->dir = -1;
 }
 
 /* The colours of the bands accepted in the current round. */
@@ -512,7 +582,7 @@ enum trim_result { TRIM_NONE, TRIM_DONE, TRIM_PLAIN };
  * its own colour. */
 static enum trim_result trim_pair(const struct hw_image *img, struct border_box *b,
 				  bool vertical, struct round *rd, uint32_t min_inner,
-				  const struct border_params *bp)
+				  const struct border_params *bp, uint32_t rim[2])
 {
 	uint32_t *pos = vertical ? &b->y : &b->x;
 	uint32_t *len = vertical ? &b->h : &b->w;
@@ -555,6 +625,11 @@ static enum trim_result trim_pair(const struct hw_image *img, struct border_box 
 	if (far.thick)
 		memcpy(rd->colour[rd->n++], far.colour, sizeof(far.colour));
 	rd->first = false;
+	/* the band that trimmed a side last is the one next to the picture */
+	if (near.thick)
+		rim[0] = near.rim;
+	if (far.thick)
+		rim[1] = far.rim;
 	*pos += near.thick;
 	*len -= near.thick + far.thick;
 	return TRIM_DONE;
@@ -565,7 +640,7 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 {
 	struct border_params def;
 	struct border_box b, outer;
-	uint32_t min_w, min_h;
+	uint32_t min_w, min_h, rim[4] = { 0, 0, 0, 0 }; /* top, bottom, left, right */
 
 	if (!img || !img->pixels || img->width == 0 || img->height == 0 ||
 	    (img->channels != 1 && img->channels != 3) ||
@@ -592,14 +667,17 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 	for (unsigned r = 0; r < params->max_rounds; r++) {
 		struct round rd = { .n = 0, .first = r == 0 };
 		struct border_box before = b;
-		enum trim_result v = trim_pair(img, &b, true, &rd, min_h, params);
+		uint32_t rim_before[4];
+		memcpy(rim_before, rim, sizeof(rim));
+		enum trim_result v = trim_pair(img, &b, true, &rd, min_h, params, rim);
 		enum trim_result h = v == TRIM_PLAIN ? TRIM_NONE
-				     : trim_pair(img, &b, false, &rd, min_w, params);
+				     : trim_pair(img, &b, false, &rd, min_w, params, rim + 2);
 		if (v == TRIM_PLAIN || h == TRIM_PLAIN) {
 			/* Nothing worth hashing inside this round's box. */
 			if (r == 0)
 				return 0;
 			b = before;
+			memcpy(rim, rim_before, sizeof(rim));
 			break;
 		}
 		if (v == TRIM_NONE && h == TRIM_NONE)
@@ -608,6 +686,11 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 	}
 	if (b.w == img->width && b.h == img->height)
 		return 0;
+	/* With a single frame, the second guess is the picture with the plain
+	 * rim of its own that the innermost bands took. */
+	if (memcmp(&outer, &b, sizeof(b)) == 0 && (rim[0] || rim[1] || rim[2] || rim[3]))
+		outer = (struct border_box){ b.x - rim[2], b.y - rim[0],
+					     b.w + rim[2] + rim[3], b.h + rim[0] + rim[1] };
 	*ret_box = b;
 	if (ret_outer)
 		*ret_outer = outer;

@@ -81,6 +81,16 @@ struct border_params {
 	uint16_t lead_divisor;        /* a band may start up to side / divisor
 					 lines in (at least 2): lines where two
 					 frames blend */
+	uint16_t rim_texture_permille; /* a band line with this many pixels
+					  unlike their neighbour is textured:
+					  maybe the picture's own plain rim */
+	uint16_t min_rim_px;          /* textured lines that make a rim after
+					 flat ones (0: no rim second guess) */
+	uint16_t codec_block;         /* pixels of the image per block of the
+					 lossy codec it came from, blocks
+					 aligned to its origin (JPEG: 16 at
+					 full scale, for 4:2:0 chroma); 0 for
+					 a lossless source */
 };
 
 /* The defaults the hasher uses (tuned on tests/bench/bench_border.c). */
