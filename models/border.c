@@ -355,7 +355,7 @@ static void scan_band(const struct edge *e, uint32_t ch,
 	uint32_t gap = bp->step_gap_divisor ? e->side / bp->step_gap_divisor : 0;
 	uint32_t ring = bp->ring_divisor ? e->side / bp->ring_divisor : 0;
 	uint32_t last_band = 0, i;
-	int prev_drift = 0, band_drift = 0, jump = 0;
+	int prev_drift = 0, band_drift = 0, jump = 0, soft_lo = 0, soft_hi = 0;
 	bool wobble = false;
 	struct limits L;
 
@@ -389,8 +389,14 @@ static void scan_band(const struct edge *e, uint32_t ch,
 			/* A gradient drifts further from the band colour
 			 * with every line; JPEG ringing goes back and forth,
 			 * and may last a chroma block. */
-			if (i == last_band)
+			if (i == last_band) {
 				jump = drift - band_drift;
+				soft_lo = soft_hi = drift;
+			}
+			if (drift < soft_lo)
+				soft_lo = drift;
+			if (drift > soft_hi)
+				soft_hi = drift;
 			if (drift + 1 < prev_drift)
 				wobble = true;
 			prev_drift = drift;
@@ -408,16 +414,27 @@ static void scan_band(const struct edge *e, uint32_t ch,
 				break;
 			}
 		} else {
-			/* Cut at the step: the soft lines before it are the
-			 * border's JPEG ringing more often than picture.  A
-			 * band of a single line (allowed for the thin line of
-			 * a nested frame) counts only before picture: before a
+			/* Cut at the step, or before it (picture_start()):
+			 * the soft lines before it are the border's JPEG
+			 * ringing more often than picture.  But soft lines
+			 * that start with a jump and then keep their distance
+			 * are picture of nearly the border's colour (a desk on
+			 * a cream canvas): ringing grows towards the edge, a
+			 * blend is a line or two of changing colour (and so is
+			 * a band of no more than two lines: see scan_edge()
+			 * for the lines after such a blend).  A band
+			 * of a single line (allowed for the thin line of a
+			 * nested frame) counts only before picture: before a
 			 * uniform line it is the blend where two frames meet. */
 			int other[3];
+			bool held = last_band > 2 && i >= last_band + 2 && jump >= L.mean_tol &&
+				    soft_hi - soft_lo <= L.mean_tol / 2;
 			if (last_band >= factor * min_band &&
 			    (last_band >= bp->min_band_px ||
 			     !self_uniform(e, i, ch, &L, other)))
-				ret->thick = picture_start(e, ch, ret->colour, last_band, i, bp);
+				ret->thick = held ? last_band
+						  : picture_start(e, ch, ret->colour, last_band,
+								  i, bp);
 			break;
 		}
 	}

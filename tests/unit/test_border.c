@@ -202,6 +202,102 @@ static void test_nested(void **state)
 	hw_image_free(&img);
 }
 
+/* A thin line whose outermost line is a blend of the frame and the line
+ * (as JPEG and the decoder's shrink leave it), next to a plain strip of
+ * the picture's own on one side: the line is trimmed there too. */
+static void test_blended_line(void **state)
+{
+	static const uint8_t BLEND[3] = { 215, 215, 215 }, LINE[3] = { 200, 200, 200 };
+	struct hw_image img;
+	struct border_box pic = { 43, 43, 514, 414 };
+	(void)state;
+
+	framed(&img, 600, 500, 3, BLUE, pic);
+	fill(&img, 40, 40, 520, 420, BLEND);
+	fill(&img, 41, 41, 518, 418, LINE);
+	fill(&img, pic.x, pic.y, 4, pic.h, GREY);
+	paint_texture(&img, pic.x + 4, pic.y, pic.w - 4, pic.h);
+	assert_box(&img, pic);
+	hw_image_free(&img);
+}
+
+/* Bars top and bottom, and a one-pixel line of nearly their colour down
+ * the image's own edge (a resizer's or the picture's darker rim): bars
+ * are trimmed, the line is not - a one-line band backs a frame inside
+ * the image, not at its edge. */
+static void test_edge_line(void **state)
+{
+	static const uint8_t RIM[3] = { 110, 130, 140 };
+	struct hw_image img;
+	struct border_box pic = { 0, 40, 300, 300 };
+	(void)state;
+
+	framed(&img, 300, 400, 3, GREY, pic);
+	fill(&img, 0, pic.y, 1, pic.h, RIM);
+	fill(&img, 299, pic.y, 1, pic.h, RIM);
+	assert_box(&img, pic);
+	hw_image_free(&img);
+}
+
+/* A picture whose own margin is near the canvas colour (a white desk on a
+ * cream canvas): the band ends at the jump into the margin, not at the
+ * first object inside it. */
+static void test_near_colour_margin(void **state)
+{
+	static const uint8_t CREAM[3] = { 240, 230, 210 }, DESK[3] = { 222, 220, 218 };
+	struct hw_image img;
+	struct border_box pic = { 60, 160, 500, 400 };
+	(void)state;
+
+	framed(&img, 860, 610, 3, CREAM, pic);
+	fill(&img, pic.x, pic.y, pic.w, pic.h, DESK);
+	paint_texture(&img, pic.x + 12, pic.y + 30, pic.w - 12, pic.h - 30);
+	assert_box(&img, pic);
+	hw_image_free(&img);
+}
+
+/* The picture has a plain strip of its own in the frame's colour, with a
+ * photo's noise: the band takes the strip, and the second box keeps it -
+ * unless the strip starts inside the codec block next to the picture,
+ * where JPEG ringing looks the same. */
+static void test_own_rim(void **state)
+{
+	struct border_params bp;
+	struct border_box box, outer;
+	struct border_box pic = { 40, 40, 400, 300 };
+	struct hw_image img;
+	(void)state;
+
+	for (uint32_t strip = 12; strip >= 6; strip -= 6) {
+		framed(&img, 480, 380, 3, GREY, pic);
+		for (uint32_t y = pic.y; y < pic.y + pic.h; y++)
+			for (uint32_t x = pic.x; x < pic.x + strip; x++)
+				for (uint32_t c = 0; c < 3; c++)
+					img.pixels[(size_t)y * img.stride + 3 * x + c] =
+						(uint8_t)(125 + mix(x, y, c) % 7);
+		border_params_default(&bp);
+		bp.codec_block = 0; /* lossless */
+		assert_int_equal(border_find(&img, &bp, &box, &outer), 1);
+		assert_int_equal(box.x, pic.x + strip);
+		assert_int_equal(box.w, pic.w - strip);
+		assert_memory_equal(&outer, &pic, sizeof(pic));
+		/* from JPEG: a strip from x 40 to 51 crosses into the next
+		 * 16-pixel block, one to 45 does not */
+		bp.codec_block = 16;
+		assert_int_equal(border_find(&img, &bp, &box, &outer), 1);
+		assert_int_equal(box.x, pic.x + strip);
+		if (strip == 12)
+			assert_memory_equal(&outer, &pic, sizeof(pic));
+		else
+			assert_memory_equal(&outer, &box, sizeof(box));
+		/* without a rim second guess */
+		bp.min_rim_px = 0;
+		assert_int_equal(border_find(&img, &bp, &box, &outer), 1);
+		assert_memory_equal(&outer, &box, sizeof(box));
+		hw_image_free(&img);
+	}
+}
+
 /* JPEG-like noise in the border and a few specks (dust, a logo pixel)
  * do not hide it; a one-pixel line at the very edge does not either. */
 static void test_noisy_border(void **state)
@@ -544,11 +640,12 @@ static int best_region(const struct hasher_result *res, const struct pdq_hash *r
  * takes out what the codec and the reduced decode cost on their own).  A
  * copy is found when the whole image or a region inside its borders is
  * within 31 bits.  Without trimming almost none is found; with it at
- * least 90% against either (0.94 measured: the misses are frames whose
- * colour runs on into a plain strip of the picture itself, a picture that
- * is padded itself inside a nested frame, and q0122, whose PDQ moves by
- * 60 bits when one row is added).  tests/bench/bench_border.c measures the
- * same on the real-photo corpus. */
+ * least 95% against either (0.983 measured on both: the misses are two
+ * frames of grey 128 around pictures with a grey strip of their own that
+ * lies in the JPEG block next to the frame, where it cannot be told from
+ * ringing, and q0122 in a phone frame, whose PDQ moves by 56 bits at the
+ * decoder's shrink although the box is exact).  tests/bench/bench_border.c
+ * measures the same on the real-photo corpus. */
 static void test_recall_pdq_images(void **state)
 {
 	static const char *const files[] = {
@@ -632,8 +729,8 @@ static void test_recall_pdq_images(void **state)
 	for (int k = 0; k < FRM_NKINDS; k++)
 		fprintf(stderr, "#   %-12s %u of %zu\n", frm_kind_name((enum frm_kind)k),
 			per_kind[k], 2 * sizeof(files) / sizeof(files[0]));
-	assert_true(found_path >= 0.90 * n);
-	assert_true(found_pix >= 0.90 * n);
+	assert_true(found_path >= 0.95 * n);
+	assert_true(found_pix >= 0.95 * n);
 	assert_true(found_off <= 0.2 * n);
 	free(res);
 }
@@ -828,6 +925,10 @@ int main(void)
 		cmocka_unit_test(test_bars),
 		cmocka_unit_test(test_off_centre),
 		cmocka_unit_test(test_nested),
+		cmocka_unit_test(test_blended_line),
+		cmocka_unit_test(test_edge_line),
+		cmocka_unit_test(test_near_colour_margin),
+		cmocka_unit_test(test_own_rim),
 		cmocka_unit_test(test_noisy_border),
 		cmocka_unit_test(test_crop_view),
 		cmocka_unit_test(test_not_trimmed),
