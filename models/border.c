@@ -35,9 +35,9 @@ void border_params_default(struct border_params *ret)
 	ret->max_rounds = 8;
 	ret->lead_divisor = 32;
 	ret->ring_divisor = 24;
-	/* camera noise and JPEG leave a plain strip of a photo with a tenth
-	 * or more of its pixels unlike their neighbours; a drawn frame has
-	 * next to none */
+	/* camera noise and JPEG leave a plain strip of a photo with a
+	 * twentieth or more of its pixels unlike their neighbours (often
+	 * half); a drawn frame has next to none */
 	ret->rim_texture_permille = 50;
 	ret->min_rim_px = 3;
 	/* unknown source: assume JPEG at full scale */
