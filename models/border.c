@@ -463,14 +463,20 @@ static void scan_band_from(const struct edge *e, uint32_t from, uint32_t ch,
 }
 
 /* Does a band of its own colour start at line s: s uniform, and the next
- * two lines of the same colour?  The colour goes to ret. */
+ * two lines of the same colour, within half the mean tolerance?  The
+ * colour goes to ret. */
 static bool stable_start(const struct edge *e, uint32_t s, uint32_t ch,
 			 const struct limits *L, int ret[3])
 {
+	int drift = 0;
+
 	if (s + 2 >= e->depth || !self_uniform(e, s, ch, L, ret))
 		return false;
+	/* Held closely: blended lines step through the colours between two
+	 * frames by a few levels a line. */
 	for (uint32_t i = s + 1; i <= s + 2; i++)
-		if (classify(line_at(e, i), e->step, e->n, ch, ret, L, NULL) != LINE_BAND)
+		if (classify(line_at(e, i), e->step, e->n, ch, ret, L, &drift) != LINE_BAND ||
+		    drift > L->mean_tol / 2)
 			return false;
 	return true;
 }
@@ -689,6 +695,10 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 		enum trim_result v = trim_pair(img, &b, true, &rd, min_h, params, rim);
 		enum trim_result h = v == TRIM_PLAIN ? TRIM_NONE
 				     : trim_pair(img, &b, false, &rd, min_w, params, rim + 2);
+		/* The sides of a mat can back its top and bottom only once
+		 * they are taken: look at those again. */
+		if (v == TRIM_NONE && h == TRIM_DONE && r > 0)
+			v = trim_pair(img, &b, true, &rd, min_h, params, rim);
 		if (v == TRIM_PLAIN || h == TRIM_PLAIN) {
 			/* Nothing worth hashing inside this round's box. */
 			if (r == 0)

@@ -202,8 +202,8 @@ static void test_nested(void **state)
 	hw_image_free(&img);
 }
 
-/* Where a band meets the picture, in three ways that once cut in the
- * wrong place; each paints the picture and what sits around it on a
+/* Where a band meets the picture, in ways that once cut in the wrong
+ * place; each paints the picture and what sits around it on a
  * canvas already filled with the case's colour. */
 struct edge_case {
 	const char *what;
@@ -250,6 +250,29 @@ static void paint_near_colour_margin(struct hw_image *img, struct border_box pic
 	paint_texture(img, pic.x + 12, pic.y + 30, pic.w - 12, pic.h - 30);
 }
 
+/* A mat inside a black border, whose outer edge blends towards the
+ * mat's colour over four lines (JPEG's chroma and the decoder's shrink):
+ * the mat starts past the blend. */
+static void paint_blended_mat(struct hw_image *img, struct border_box pic)
+{
+	static const uint8_t blend[4] = { 236, 240, 243, 246 };
+
+	for (uint32_t k = 0; k < 4; k++) {
+		uint8_t v[3] = { blend[k], blend[k], blend[k] };
+		fill(img, 40 + k, 40 + k, img->width - 80 - 2 * k, img->height - 80 - 2 * k, v);
+	}
+	fill(img, 44, 44, img->width - 88, img->height - 88, WHITE);
+	paint_texture(img, pic.x, pic.y, pic.w, pic.h);
+}
+
+/* A mat on three sides only (the picture reaches the border at the
+ * bottom): its top is backed by its sides, found after it. */
+static void paint_open_mat(struct hw_image *img, struct border_box pic)
+{
+	fill(img, 40, 40, img->width - 80, img->height - 80, WHITE);
+	paint_texture(img, pic.x, pic.y, pic.w, pic.h);
+}
+
 static void test_picture_edges(void **state)
 {
 	static const uint8_t CREAM[3] = { 240, 230, 210 };
@@ -258,6 +281,8 @@ static void test_picture_edges(void **state)
 		{ "edge line", 300, 400, GREY, { 0, 40, 300, 300 }, paint_edge_line },
 		{ "near-colour margin", 860, 610, CREAM, { 60, 160, 500, 400 },
 		  paint_near_colour_margin },
+		{ "blended mat", 600, 500, BLACK, { 90, 80, 420, 340 }, paint_blended_mat },
+		{ "open mat", 600, 500, BLACK, { 80, 90, 440, 370 }, paint_open_mat },
 	};
 	(void)state;
 
