@@ -36,8 +36,9 @@
  * its bars), at most max_rounds times.  The outermost frame is taken as it
  * comes; after the first band, a band counts only when another band of its
  * colour backs it, on the opposite edge or already taken in the same round
- * (frames go round the picture; a picture's own plain sky or backdrop is
- * usually on one side).  Such backed bands may be as thin as
+ * (the top and bottom are looked at again once the sides are taken), as
+ * frames go round the picture while a picture's own plain sky or backdrop
+ * is usually on one side.  Such backed bands may be as thin as
  * min_nested_permille and one line, except at the image's own edge, where
  * a single line is a resizer's or the picture's rim, not a frame.
  *
