@@ -273,30 +273,43 @@ static uint32_t line_texture(const struct edge *e, uint32_t i, uint32_t ch)
 	return n;
 }
 
-/* The picture's own plain rim at the inner end of a band of `thick` lines
- * whose uniform lines end at last_band: a frame that someone drew is flat
- * - every pixel of a line alike, in PNG and in JPEG's flat blocks alike -
- * while a plain strip of a photo (a grey pad, a dark edge, a wall) has
+/* Where the flat part of a band ends: a frame that someone drew is flat -
+ * every pixel of a line alike, in PNG and in JPEG's flat blocks alike -
+ * while a plain part of a photo (a grey pad, a dark backdrop, a wall) has
  * some texture even when it stays within the band's tolerance.  When the
- * band's lines are flat up to a line and textured from it on, for at least
- * min_rim_px uniform lines, and the flat part alone is a band of the
- * minimum, the textured lines up to the cut may be picture: returns how
- * many lines from the cut back, else 0. */
-static uint32_t band_rim(const struct edge *e, uint32_t ch, uint32_t last_band,
-			 uint32_t thick, uint32_t min_band,
-			 const struct border_params *bp)
+ * band's uniform lines (up to last_band) are flat up to a line and
+ * textured from it on, for at least min_rim_px lines, and the flat part
+ * alone has min_band lines, returns that line, else 0. */
+static uint32_t flat_end(const struct edge *e, uint32_t ch, uint32_t last_band,
+			 uint32_t min_band, const struct border_params *bp)
 {
 	uint32_t textured = permille(e->n, bp->rim_texture_permille);
 	uint32_t flat = permille(e->n, bp->outlier_permille) + 4;
 	uint32_t f = last_band;
-	int64_t outer, inner;
 
+	if (!bp->min_rim_px)
+		return 0;
 	if (textured <= flat)
 		textured = flat + 1;
 	while (f > 0 && line_texture(e, f - 1, ch) >= textured)
 		f--;
-	if (f < min_band || last_band - f < bp->min_rim_px ||
+	if (f == 0 || f < min_band || last_band - f < bp->min_rim_px ||
 	    line_texture(e, f - 1, ch) > flat)
+		return 0;
+	return f;
+}
+
+/* The picture's own plain rim at the inner end of a band of `thick` lines
+ * (flat_end()): the textured lines up to the cut may be picture.  Returns
+ * how many lines from the cut back, else 0. */
+static uint32_t band_rim(const struct edge *e, uint32_t ch, uint32_t last_band,
+			 uint32_t thick, uint32_t min_band,
+			 const struct border_params *bp)
+{
+	uint32_t f = flat_end(e, ch, last_band, min_band, bp);
+	int64_t outer, inner;
+
+	if (!f)
 		return 0;
 	/* JPEG rings in the frame next to a strong edge, but only inside the
 	 * codec block the edge is in and, through the decoder's chroma
@@ -407,10 +420,22 @@ static void scan_band(const struct edge *e, uint32_t ch,
 				 * next to picture of nearly its colour (a night
 				 * sky in a black frame); a few lines before a
 				 * jump are rather a blend. */
-				if (jump >= L.mean_tol / 2 && last_band >= factor * min_band &&
-				    last_band >= bp->min_band_px &&
-				    last_band >= permille(e->side, bp->min_band_permille))
+				uint32_t outermost = permille(e->side, bp->min_band_permille);
+				if (outermost < bp->min_band_px)
+					outermost = bp->min_band_px;
+				if (outermost < factor * min_band)
+					outermost = factor * min_band;
+				if (jump >= L.mean_tol / 2 && last_band >= outermost)
 					ret->thick = last_band;
+				/* or, when the drift came after flat lines
+				 * turned textured, a flat frame around a
+				 * backdrop of nearly its colour (dark icons
+				 * on dark grey in a dark grey frame): cut
+				 * where the texture starts */
+				else
+					ret->thick = flat_end(e, ch, last_band, outermost, bp);
+				if (ret->thick)
+					last_band = ret->thick;
 				break;
 			}
 		} else {

@@ -273,9 +273,32 @@ static void paint_open_mat(struct hw_image *img, struct border_box pic)
 	paint_texture(img, pic.x, pic.y, pic.w, pic.h);
 }
 
+/* A flat frame around a backdrop of nearly its colour that brightens
+ * slowly towards the middle (dark icons on dark grey in a dark grey
+ * frame): the band drifts on like a gradient, but its flat lines end
+ * where the backdrop's texture starts, and that is the frame. */
+static void paint_backdrop(struct hw_image *img, struct border_box pic)
+{
+	for (uint32_t y = pic.y; y < pic.y + pic.h; y++)
+		for (uint32_t x = pic.x; x < pic.x + pic.w; x++) {
+			uint32_t dx = x - pic.x < pic.x + pic.w - 1 - x ? x - pic.x
+									: pic.x + pic.w - 1 - x;
+			uint32_t dy = y - pic.y < pic.y + pic.h - 1 - y ? y - pic.y
+									: pic.y + pic.h - 1 - y;
+			uint32_t d = dx < dy ? dx : dy;
+			for (uint32_t c = 0; c < 3; c++) {
+				int v = (c == 2 ? 70 : 60) + (int)(mix(x, y, c) % 5) - 2 +
+					(d > 30 ? (int)(d - 30) / 2 : 0);
+				img->pixels[(size_t)y * img->stride + 3 * x + c] =
+					(uint8_t)(v > 255 ? 255 : v);
+			}
+		}
+	paint_texture(img, pic.x + 150, pic.y + 150, pic.w - 300, pic.h - 300);
+}
+
 static void test_picture_edges(void **state)
 {
-	static const uint8_t CREAM[3] = { 240, 230, 210 };
+	static const uint8_t CREAM[3] = { 240, 230, 210 }, DARK[3] = { 60, 60, 70 };
 	const struct edge_case cases[] = {
 		{ "blended line", 600, 500, BLUE, { 43, 43, 514, 414 }, paint_blended_line },
 		{ "edge line", 300, 400, GREY, { 0, 40, 300, 300 }, paint_edge_line },
@@ -283,6 +306,7 @@ static void test_picture_edges(void **state)
 		  paint_near_colour_margin },
 		{ "blended mat", 600, 500, BLACK, { 90, 80, 420, 340 }, paint_blended_mat },
 		{ "open mat", 600, 500, BLACK, { 80, 90, 440, 370 }, paint_open_mat },
+		{ "backdrop", 600, 600, DARK, { 60, 60, 480, 480 }, paint_backdrop },
 	};
 	(void)state;
 
