@@ -25,7 +25,9 @@
  *     like picture (ringing and blends change little from line to line);
  *     lines that jump away from the band colour and then hold their
  *     distance are picture of nearly its colour (a desk on a cream canvas)
- *     and the cut is at the jump;
+ *     and the cut is at the jump; and a band that drifts on after its
+ *     flat lines turned textured (below) is a flat frame around a backdrop
+ *     of nearly its colour, cut where the texture starts;
  *   - the box left inside keeps min_inner_permille and min_inner_px of each
  *     side (a plain image has no inside).
  * A band may start a line or a few in, where JPEG and the decoder's shrink
