@@ -57,6 +57,7 @@ static const struct key keys[] = {
 	{ "policy", "dhash_max_distance", K_UINT, O(dhash_max_distance), 0, 0, 32, "8" },
 	{ "policy", "ahash_max_distance", K_UINT, O(ahash_max_distance), 0, 0, 32, "8" },
 	{ "policy", "dihedral", K_BOOL, O(dihedral), 0, 0, 0, "yes" },
+	{ "policy", "trim", K_BOOL, O(trim), 0, 0, 0, "yes" },
 	{ "policy", "min_matches", K_UINT, O(min_matches), 0, 1, 1000, "1" },
 	{ "policy", "report_path", K_BOOL, O(report_path), 0, 0, 0, "no" },
 	{ "limits", "max_file_size", K_SIZE, O(max_file_size), 0, 1024, 4ull << 30, "64M" },

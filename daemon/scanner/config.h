@@ -47,6 +47,7 @@ struct config {
 	unsigned dhash_max_distance;
 	unsigned ahash_max_distance;
 	bool dihedral;
+	bool trim;                  /* also hash inside uniform borders */
 	unsigned min_matches;       /* default k for every category */
 	struct config_category *categories;
 	size_t ncategories;

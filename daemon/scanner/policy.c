@@ -36,6 +36,19 @@ static double rank(const struct hwdb_match *m)
 	return m->model == HW_MODEL_SHA256 ? 3.0 : m->model == HW_MODEL_SHA1 ? 3.1 : 3.2;
 }
 
+/* The quality of a model's hash in one region of res, -1 if none. */
+static int region_quality(const struct hasher_result *res, enum hasher_region region,
+			  enum hw_model_id model)
+{
+	struct hasher_view v[HASHER_NREGIONS];
+	unsigned n = hasher_regions(res, v);
+
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].region == region)
+			return (v[i].mask & (1u << model)) ? v[i].hash[model].quality : -1;
+	return -1;
+}
+
 size_t policy_group(const struct hwdb_match *m, size_t n,
 		    const struct hasher_result *res, struct policy_hit *out,
 		    size_t cap)
@@ -61,6 +74,8 @@ size_t policy_group(const struct hwdb_match *m, size_t n,
 			h->model = m[i].model;
 			h->distance = m[i].distance;
 			h->variant = m[i].variant;
+			h->region = (enum hasher_region)m[i].region;
+			h->box = m[i].box;
 		}
 	}
 	for (size_t k = 0; k < nh; k++) {
@@ -75,7 +90,7 @@ size_t policy_group(const struct hwdb_match *m, size_t n,
 				perceptual++;
 		}
 		h->confirmed = perceptual >= 2 || (perceptual >= 1 && digests >= 1);
-		h->quality = (res->mask & (1u << h->model)) ? res->hash[h->model].quality : -1;
+		h->quality = region_quality(res, h->region, h->model);
 		if (h->model != HW_MODEL_PDQ)
 			h->variant = -1;
 	}

@@ -150,7 +150,8 @@ unsigned sandbox_prepare(uint32_t models)
 		return 0;
 	for (size_t i = 0; i < samples_count; i++) {
 		const struct sample *s = &samples[i];
-		int r = hasher_run(s->bytes, s->len, models, HASHER_DIHEDRAL, &dopts, res, err,
+		int r = hasher_run(s->bytes, s->len, models, HASHER_DIHEDRAL | HASHER_TRIM,
+				   &dopts, res, err,
 				   sizeof(err));
 		if (s->format ? r == 0 && strcmp(res->info.format, s->format) == 0 : r < 0)
 			ok++;

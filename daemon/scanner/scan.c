@@ -124,7 +124,8 @@ void scan_dispatch(struct daemon *d)
 		memcpy(job->path, it->path, it->pathlen + 1);
 		free(it);
 		uint32_t flags = (job->background ? PROTO_F_BACKGROUND : 0) |
-				 (d->cfg->dihedral ? PROTO_F_DIHEDRAL : 0);
+				 (d->cfg->dihedral ? PROTO_F_DIHEDRAL : 0) |
+				 (d->cfg->trim ? PROTO_F_TRIM : 0);
 		int r = pool_submit(&d->pool, fd, d->models, flags, job);
 		close(fd);
 		if (r < 0) {
@@ -194,6 +195,32 @@ static json_object *distance_json(enum hw_model_id model, double dist)
 	return json_object_new_double(dist);
 }
 
+/* The alert's name of the region a match was found in. */
+static const char *region_name(enum hasher_region r)
+{
+	switch (r) {
+	case HASHER_INNER:
+		return "inner";
+	case HASHER_INNER_OUTER:
+		return "inner_outer";
+	case HASHER_WHOLE:
+		break;
+	}
+	return "whole";
+}
+
+/* [x, y, w, h] in the file's pixels: where inside its frame the matched
+ * picture is (metadata about the listed picture, not the file's content). */
+static json_object *box_json(const struct border_box *b)
+{
+	json_object *a = json_object_new_array_ext(4);
+	const uint32_t v[4] = { b->x, b->y, b->w, b->h };
+
+	for (int i = 0; a && i < 4; i++)
+		json_object_array_add(a, json_object_new_int64(v[i]));
+	return a;
+}
+
 /* The alert object (DESIGN.md fields), minus match_count, which is set
  * when it is written. */
 static json_object *build_alert(struct daemon *d, const struct list_slot *ls,
@@ -232,6 +259,9 @@ static json_object *build_alert(struct daemon *d, const struct list_slot *ls,
 	json_object_object_add(a, "quality", h->quality >= 0 ? json_object_new_int(h->quality) : NULL);
 	json_object_object_add(a, "dihedral_variant",
 			       h->variant >= 0 ? json_object_new_int(h->variant) : NULL);
+	json_object_object_add(a, "region", jstr(region_name(h->region)));
+	if (h->region != HASHER_WHOLE)
+		json_object_object_add(a, "box", box_json(&h->box));
 	json_object_object_add(a, "confirmed", json_object_new_boolean(h->confirmed));
 	json_object_object_add(a, "signals", sig);
 	json_object_object_add(a, "threshold", json_object_new_int((int)k));
@@ -247,7 +277,8 @@ static json_object *match_record(json_object *alert, bool due, unsigned count, u
 {
 	static const char *const keep[] = {
 		"list_id", "list_version", "entry_id", "entry_category", "model",
-		"distance", "quality", "confirmed", "file_sha256", "path",
+		"distance", "quality", "region", "box", "confirmed", "file_sha256",
+		"path",
 	};
 	json_object *f = json_object_new_object(), *v;
 

@@ -92,9 +92,9 @@ static void handle(int sock, const struct proto_request *req, int fd)
 			 r == -EFBIG ? "file larger than max_file_size" : strerror(-r));
 		proto_result_from(rep, req->seq, r, NULL, reason, 0, cpu_usec());
 	} else {
-		r = hasher_run(buf, len, req->models,
-			       (req->flags & PROTO_F_DIHEDRAL) ? HASHER_DIHEDRAL : 0,
-			       &dopts, res, reason, sizeof(reason));
+		unsigned hf = ((req->flags & PROTO_F_DIHEDRAL) ? HASHER_DIHEDRAL : 0) |
+			      ((req->flags & PROTO_F_TRIM) ? HASHER_TRIM : 0);
+		r = hasher_run(buf, len, req->models, hf, &dopts, res, reason, sizeof(reason));
 		proto_result_from(rep, req->seq, r, res, reason, len, cpu_usec());
 	}
 	free(buf);
