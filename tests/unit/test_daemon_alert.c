@@ -227,6 +227,110 @@ static void test_proto(void **state)
 	assert_int_equal(proto_check_request(&rq, sizeof(rq)), -EPROTO);
 }
 
+/* A reply with both inner regions: round trip, then each field of a
+ * region out of line (a hostile worker) is refused with a reason. */
+static void test_proto_trim(void **state)
+{
+	struct proto_result m, x;
+	struct hasher_result res, back;
+	char why[256];
+	const uint32_t asked = (1u << HW_MODEL_PDQ) | (1u << HW_MODEL_PHASH) |
+			       (1u << HW_MODEL_SHA256);
+	const uint32_t inner = (1u << HW_MODEL_PDQ) | (1u << HW_MODEL_PHASH);
+	const uint32_t fl = PROTO_F_DIHEDRAL | PROTO_F_TRIM;
+	(void)state;
+
+	memset(&res, 0, sizeof(res));
+	res.mask = asked;
+	res.hash[HW_MODEL_PDQ] = (struct hw_hash){ .model = HW_MODEL_PDQ, .len = 32, .quality = 70 };
+	res.hash[HW_MODEL_PHASH] = (struct hw_hash){ .model = HW_MODEL_PHASH, .len = 8, .quality = -1 };
+	res.hash[HW_MODEL_SHA256] = (struct hw_hash){ .model = HW_MODEL_SHA256, .len = 32, .quality = -1 };
+	res.info.src_width = 1000;
+	res.info.src_height = 800;
+	res.inner.mask = inner;
+	res.inner.box = (struct border_box){ 100, 80, 800, 640 };
+	res.inner.hash[HW_MODEL_PDQ] = (struct hw_hash){ .model = HW_MODEL_PDQ, .len = 32, .quality = 90 };
+	res.inner.hash[HW_MODEL_PDQ].bytes[3] = 0x5a;
+	res.inner.hash[HW_MODEL_PHASH] = (struct hw_hash){ .model = HW_MODEL_PHASH, .len = 8, .quality = -1 };
+	res.inner.have_dihedral = true;
+	res.inner.pdq_dihedral.quality = 90;
+	res.inner.pdq_dihedral.v[2].bytes[31] = 0x11;
+	res.inner_outer.mask = 1u << HW_MODEL_PDQ;
+	res.inner_outer.box = (struct border_box){ 50, 40, 900, 720 };
+	res.inner_outer.hash[HW_MODEL_PDQ] = (struct hw_hash){ .model = HW_MODEL_PDQ, .len = 32, .quality = 88 };
+	proto_result_from(&m, 4, 0, &res, NULL, 100, 5);
+	assert_int_equal(proto_check_result(&m, sizeof(m), 4, asked, fl, why, sizeof(why)), 0);
+	proto_result_to(&m, &back);
+	assert_int_equal(back.inner.mask, inner);
+	assert_memory_equal(&back.inner.box, &res.inner.box, sizeof(res.inner.box));
+	assert_int_equal(back.inner.hash[HW_MODEL_PDQ].bytes[3], 0x5a);
+	assert_int_equal(back.inner.hash[HW_MODEL_PDQ].quality, 90);
+	assert_true(back.inner.have_dihedral);
+	assert_int_equal(back.inner.pdq_dihedral.v[2].bytes[31], 0x11);
+	assert_int_equal(back.inner_outer.mask, 1u << HW_MODEL_PDQ);
+	assert_int_equal(back.inner_outer.box.w, 900);
+	assert_false(back.inner_outer.have_dihedral);
+	/* a failed hash carries no region even if the hasher left one */
+	proto_result_from(&x, 4, -EBADMSG, &res, "bad", 100, 5);
+	assert_int_equal(x.inner[0].models, 0);
+	assert_int_equal(proto_check_result(&x, sizeof(x), 4, asked, fl, why, sizeof(why)), 0);
+
+#define EXPECT_BAD_TRIM(stmt, flags, frag)                                              \
+	do {                                                                            \
+		x = m;                                                                  \
+		stmt;                                                                   \
+		assert_int_equal(proto_check_result(&x, sizeof(x), 4, asked, flags, why, \
+						    sizeof(why)),                       \
+				 -EPROTO);                                              \
+		if (!strstr(why, frag))                                                 \
+			fail_msg("'%s' lacks '%s'", why, frag);                         \
+	} while (0)
+	EXPECT_BAD_TRIM((void)0, PROTO_F_DIHEDRAL, "not asked");
+	EXPECT_BAD_TRIM(x.inner[0].region = HASHER_WHOLE, fl, "region 0");
+	EXPECT_BAD_TRIM(x.inner[0].region = 3, fl, "region 3");
+	EXPECT_BAD_TRIM(x.inner[1].region = HASHER_INNER, fl, "region 1 in inner slot 1");
+	EXPECT_BAD_TRIM(x.inner[0].w = 901, fl, "outside");
+	EXPECT_BAD_TRIM(x.inner[0].y = 161, fl, "outside");
+	EXPECT_BAD_TRIM(x.inner[0].h = 0, fl, "outside");
+	EXPECT_BAD_TRIM((x.inner[0].x = 0xffffff00u, x.inner[0].w = 0x100), fl, "outside");
+	EXPECT_BAD_TRIM((x.inner[1].x = 0, x.inner[1].y = 0, x.inner[1].w = 1000,
+			 x.inner[1].h = 800), fl, "equal");
+	EXPECT_BAD_TRIM((x.inner[1].x = 101, x.inner[1].w = 799), fl, "does not hold");
+	EXPECT_BAD_TRIM(x.inner[0].models |= 1u << HW_MODEL_SHA256, fl, "not asked");
+	EXPECT_BAD_TRIM(x.inner[0].models |= 1u << HW_MODEL_DHASH, fl, "not asked");
+	EXPECT_BAD_TRIM(x.inner[0].hash[HW_MODEL_PHASH].len = 32, fl, "slot");
+	EXPECT_BAD_TRIM(x.inner[0].pdq_quality = 101, fl, "quality");
+	EXPECT_BAD_TRIM((void)0, PROTO_F_TRIM, "dihedral");
+	EXPECT_BAD_TRIM(memset(&x.inner[0], 0, sizeof(x.inner[0])), fl, "without a first");
+	EXPECT_BAD_TRIM((x.inner[1].models = 0), fl, "not zero");
+	EXPECT_BAD_TRIM((x.error = -EIO, x.reason[0] = 'x'), fl, "with error");
+#undef EXPECT_BAD_TRIM
+
+	/* a reply of the first layout (no inner regions, magic HWW1) */
+	x = m;
+	x.magic = 0x31575748u;
+	assert_int_equal(proto_check_result(&x, sizeof(x), 4, asked, fl, why, sizeof(why)), -EPROTO);
+	assert_int_equal(proto_check_result(&m, offsetof(struct proto_result, inner) + PROTO_REASON_MAX,
+					    4, asked, fl, why, sizeof(why)), -EPROTO);
+	assert_non_null(strstr(why, "bytes"));
+
+	/* the matcher's hit in the inner region names it, with the box and
+	 * the quality of the inner region's hash */
+	struct hwdb_match hm[] = {
+		{ .entry = 7, .model = HW_MODEL_PDQ, .distance = 4, .variant = 0,
+		  .region = HASHER_INNER, .box = { 100, 80, 800, 640 } },
+		{ .entry = 8, .model = HW_MODEL_SHA256, .distance = 0, .variant = -1,
+		  .region = HASHER_WHOLE, .box = { 0, 0, 1000, 800 } },
+	};
+	struct policy_hit h[2];
+	assert_int_equal(policy_group(hm, 2, &back, h, 2), 2);
+	assert_int_equal(h[0].region, HASHER_INNER);
+	assert_int_equal(h[0].box.x, 100);
+	assert_int_equal(h[0].box.h, 640);
+	assert_int_equal(h[0].quality, 90);
+	assert_int_equal(h[1].region, HASHER_WHOLE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_proto),
+		cmocka_unit_test(test_proto_trim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
