@@ -12,6 +12,7 @@
 #include "intake.h"
 
 #define HEX(n) INTAKE_HEX, (n), (n)
+
 #define ID INTAKE_ID, 1, 64
 
 const struct intake_field intake_alert_fields[] = {
@@ -45,6 +46,10 @@ const struct intake_field intake_alert_fields[] = {
 	  "How much detail the image had for the hash (PDQ 0-100; below 50 is not matched). Empty for exact digests." },
 	{ "dihedral_variant", INTAKE_UINT, 0, 7, true,
 	  "Which rotation or mirror image of the file matched (0 = as stored)." },
+	{ "region", INTAKE_REGION, 0, 0, true,
+	  "Where in the image the match was found: 'whole' is the image as stored; 'inner' is a picture inside a border, letterbox bars or a screenshot frame that the scanner cut away; 'inner_outer' is the same with one frame (or the picture's own plain edge) left on." },
+	{ "box", INTAKE_BOX, 0, 0, true,
+	  "For an inner region: where the matching picture sits in the file's image, as x, y, width, height in pixels from the top left corner." },
 	{ "confirmed", INTAKE_BOOL, 0, 0, false,
 	  "Yes when a second, independent check agreed (an exact digest or a second hash method); no means a single perceptual match, which can be a false positive." },
 	{ "signals", INTAKE_IDLIST, 0, 0, true,
@@ -179,6 +184,28 @@ static int check_field(const struct intake_field *f, json_object *v,
 		if (!json_object_is_type(v, json_type_boolean))
 			return reject(err, 400, "bad_schema", "field '%s' must be true or false", f->name);
 		return 0;
+	case INTAKE_REGION: {
+		/* where in the image the match was found (docs/alert-format.md) */
+		static const char *const regions[] = { INTAKE_REGION_DEFAULT, "inner",
+						       "inner_outer" };
+		for (size_t i = 0; json_object_is_type(v, json_type_string) && i < 3; i++)
+			if (strcmp(json_object_get_string(v), regions[i]) == 0)
+				return 0;
+		return reject(err, 400, "bad_schema",
+			      "field '%s' must be \"whole\", \"inner\" or \"inner_outer\"", f->name);
+	}
+	case INTAKE_BOX:
+		if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 4)
+			return reject(err, 400, "bad_schema", "field '%s' must be [x, y, w, h]", f->name);
+		for (size_t i = 0; i < 4; i++) {
+			json_object *c = json_object_array_get_idx(v, i);
+			t = json_object_is_type(c, json_type_int) ? json_object_get_int64(c) : -1;
+			if (t < (i >= 2 ? 1 : 0) || t > INTAKE_MAX_PIXELS)
+				return reject(err, 400, "bad_schema",
+					      "field '%s' must be [x, y, w, h] in pixels, w and h at least 1",
+					      f->name);
+		}
+		return 0;
 	default:
 		break;
 	}
@@ -222,6 +249,23 @@ static int check_object(const struct intake_field *table, json_object *obj,
 		if (check_field(f, v, err) < 0)
 			return -EINVAL;
 	}
+	return 0;
+}
+
+/* A box says where an inner region is: an inner region has one, the
+ * whole image (or no region: an older scanner) none. */
+static int check_alert(json_object *a, struct intake_error *err)
+{
+	json_object *region = NULL, *box = NULL;
+
+	if (check_object(intake_alert_fields, a, "alert", err) < 0)
+		return -EINVAL;
+	json_object_object_get_ex(a, "region", &region);
+	json_object_object_get_ex(a, "box", &box);
+	bool inner = region && strcmp(json_object_get_string(region), INTAKE_REGION_DEFAULT) != 0;
+	if (inner != (box != NULL))
+		return reject(err, 400, "bad_schema",
+			      "alert field 'box' must be given for an inner region and only then");
 	return 0;
 }
 
@@ -358,8 +402,7 @@ int intake_parse(const char *kind, const char *body, size_t len,
 		reject(err, 400, "bad_json", "the payload is not one valid JSON value");
 		goto out;
 	}
-	if (alert ? check_object(intake_alert_fields, r.rec, "alert", err) < 0
-		  : check_heartbeat(r.rec, err) < 0)
+	if (alert ? check_alert(r.rec, err) < 0 : check_heartbeat(r.rec, err) < 0)
 		goto out;
 	r.device_id = json_object_get_string(json_object_object_get(r.rec, "device_id"));
 	intake_parse_time(json_object_get_string(json_object_object_get(r.rec, alert ? "detected_at"

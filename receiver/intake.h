@@ -41,7 +41,14 @@ enum intake_type {
 	INTAKE_IDLIST, /* array of up to INTAKE_MAX_NAMES INTAKE_ID strings */
 	INTAKE_BOOL,
 	INTAKE_TIME, /* UTC, RFC 3339: 2024-05-01T09:30:00Z (fraction allowed) */
+	INTAKE_REGION, /* "whole", "inner" or "inner_outer"; when absent the
+			* store keeps INTAKE_REGION_DEFAULT */
+	INTAKE_BOX,  /* [x, y, w, h]: four integers 0 .. INTAKE_MAX_PIXELS, w and
+		      * h at least 1 (a region of the file's image, in pixels) */
 };
+
+#define INTAKE_MAX_PIXELS 1000000000u /* a box coordinate at most this */
+#define INTAKE_REGION_DEFAULT "whole"  /* alerts of scanners before trimming */
 
 struct intake_field {
 	const char *name; /* JSON key and SQL column name */

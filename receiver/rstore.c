@@ -100,6 +100,10 @@ static const char *const migrations[] = {
 	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, user TEXT NOT NULL,"
 	" action TEXT NOT NULL, alert_id TEXT, detail TEXT);"
 	"CREATE INDEX actions_by_alert ON actions(alert_id);",
+	/* 2: where in the image the match was found (alerts before it: the
+	 * whole image) and the box of an inner region, as JSON */
+	"ALTER TABLE alerts ADD COLUMN region TEXT NOT NULL DEFAULT 'whole';"
+	"ALTER TABLE alerts ADD COLUMN box TEXT;",
 };
 
 #define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col ", 'unixepoch')"
@@ -196,7 +200,7 @@ static int run(struct rstore *st, sqlite3_stmt *s)
 }
 
 /* Columns that hold JSON text and are shown as JSON. */
-static const char *const json_columns[] = { "lists", "signals", NULL };
+static const char *const json_columns[] = { "lists", "signals", "box", NULL };
 
 static bool in_list(const char *name, const char *const *list)
 {
@@ -783,14 +787,16 @@ static int alert_put_job(struct rstore *st, void *arg)
 		return -EIO;
 	for (const struct intake_field *f = intake_alert_fields; f->name; f++, i++) {
 		json_object *v = json_object_object_get(rec->rec, f->name);
-		if (!v)
+		if (!v && f->type == INTAKE_REGION)
+			sqlite3_bind_text(s, i, INTAKE_REGION_DEFAULT, -1, SQLITE_STATIC);
+		else if (!v)
 			sqlite3_bind_null(s, i);
 		else if (f->type == INTAKE_UINT ||
 			 (f->type == INTAKE_NUM && json_object_is_type(v, json_type_int)))
 			sqlite3_bind_int64(s, i, json_object_get_int64(v));
 		else if (f->type == INTAKE_NUM)
 			sqlite3_bind_double(s, i, json_object_get_double(v));
-		else if (f->type == INTAKE_IDLIST)
+		else if (f->type == INTAKE_IDLIST || f->type == INTAKE_BOX)
 			sqlite3_bind_text(s, i, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
 					  -1, SQLITE_TRANSIENT);
 		else if (f->type == INTAKE_BOOL)
@@ -871,8 +877,8 @@ int rstore_heartbeat_put(struct rstore *st, const struct intake_record *rec,
 #define ALERT_COLUMNS                                                          \
 	"alert_id, v, detected_at, device_id, scanner_version, config_digest,"  \
 	" list_id, list_version, list_digest, entry_id, entry_source,"          \
-	" entry_category, model, distance, quality, dihedral_variant,"          \
-	" confirmed, signals, threshold, match_count, file_sha256, path,"       \
+	" entry_category, model, distance, quality, dihedral_variant, region,"  \
+	" box, confirmed, signals, threshold, match_count, file_sha256, path,"       \
 	" audit_seq, audit_head, " ISO("received_at") " AS received_at, status, assignee," \
 	" " ISO("acknowledged_at") " AS acknowledged_at, acknowledged_by,"     \
 	" " ISO("closed_at") " AS closed_at, closed_by, resolution,"           \

@@ -2,6 +2,7 @@
  * assembler's .incbin (the Makefile makes www.o depend on receiver/www/),
  * and the server-made incident report. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,7 @@ static report_rows match_rows = {
 	{ "Hash method", "model" },
 	{ "Distance", "distance" },
 	{ "Image quality", "quality" },
+	{ "Region of the image that matched", "region" },
 	{ "Confirmed by a second check", "confirmed" },
 	{ "Distinct matches in this category", "match_count" },
 	{ "File SHA-256", "file_sha256" },
@@ -163,6 +165,23 @@ static const char *status_words(const char *status)
 	return status;
 }
 
+/* For a match inside a frame: where the listed picture sits in the file. */
+static void region(FILE *f, json_object *a)
+{
+	json_object *box = json_object_object_get(a, "box");
+	int64_t b[4];
+
+	if (!json_object_is_type(box, json_type_array) || json_object_array_length(box) != 4)
+		return;
+	for (size_t i = 0; i < 4; i++)
+		b[i] = json_object_get_int64(json_object_array_get_idx(box, i));
+	fprintf(f, "<p>The listed picture was found <b>inside a border or frame</b> of the file "
+		"(a letterbox, a plain background or a screenshot around it): a region of "
+		"%" PRId64 " &times; %" PRId64 " pixels whose top left corner is %" PRId64
+		" pixels from the left and %" PRId64 " from the top of the file's image.</p>\n",
+		b[2], b[3], b[0], b[1]);
+}
+
 static void circumstances(FILE *f, json_object *a)
 {
 	bool confirmed = json_object_get_boolean(json_object_object_get(a, "confirmed"));
@@ -179,7 +198,9 @@ static void circumstances(FILE *f, json_object *a)
 	fputs("</b>", f);
 	if (*val(a, "entry_source"))
 		put(f, ", reported by ", val(a, "entry_source"));
-	fputs(".</p>\n<p>", f);
+	fputs(".</p>\n", f);
+	region(f, a);
+	fputs("<p>", f);
 	fputs(confirmed ? "The match is <b>confirmed</b>: a second, independent check (an exact "
 			  "file digest or a second hash method) agreed."
 			: "The match is <b>not confirmed</b>: a single perceptual hash matched, "

@@ -64,7 +64,10 @@ function minutesSince(t) {
 }
 
 function matchText(a) {
-  return a.model + ' \u00b7 distance ' + a.distance;
+  const inner = a.region && a.region !== 'whole' && Array.isArray(a.box);
+  return a.model + ' \u00b7 distance ' + a.distance
+    + (inner ? ' \u00b7 inside a frame at ' + a.box[2] + '\u00d7' + a.box[3]
+      + '+' + a.box[0] + '+' + a.box[1] : '');
 }
 
 // --- views ---------------------------------------------------------------

@@ -146,6 +146,35 @@ hb ASSET-0001 dev1 80 "$H3" $((t0 + 3 * 86400))
 expect 400 bad_time /v1/heartbeats "$T/hbbody"
 ok "heartbeats: fleet updated, replay refused, regression and fork flagged"
 
+# 4b. Where in the image the match was found: an alert of a picture found
+# inside a frame stores and returns its region and box; an alert of an
+# older scanner (no region) is stored as the whole image; a region the
+# schema does not know, a box that is not [x, y, w, h] in pixels, and a
+# box without an inner region (or the reverse) are refused.
+ID5=$(rand_id)
+alert_json ASSET-0001 "$ID5" '.region = "inner" | .box = [160, 100, 1600, 1004]' >"$T/a5"
+envelope alert "$T/a5" dev1 >"$T/b5"
+expect 201 stored /v1/alerts "$T/b5"
+"$RCV" alerts --db "$DB" --json | jq -c --arg id "$ID5" 'select(.alert_id == $id)' >"$T/stored5"
+jq -e '.region == "inner" and .box == [160, 100, 1600, 1004]' "$T/stored5" >/dev/null ||
+	fail "inner region not stored: $(cat "$T/stored5")"
+"$RCV" alerts --db "$DB" --json | jq -c --arg id "$ID" 'select(.alert_id == $id)' >"$T/stored1"
+jq -e '.region == "whole" and .box == null' "$T/stored1" >/dev/null ||
+	fail "an alert without a region is not stored as the whole image: $(cat "$T/stored1")"
+n=0
+for bad in '.region = "outer" | .box = [1, 2, 3, 4]' '.region = 3' \
+	'.region = "inner" | .box = [1, 2, 3]' '.region = "inner" | .box = [1, 2, 0, 4]' \
+	'.region = "inner" | .box = [-1, 2, 3, 4]' '.region = "inner" | .box = [1, 2, 3.5, 4]' \
+	'.region = "inner" | .box = [1, 2, 3, 4000000000]' '.region = "inner"' \
+	'.region = "whole" | .box = [1, 2, 3, 4]' '.box = [1, 2, 3, 4]'; do
+	n=$((n + 1))
+	alert_json ASSET-0001 "$(rand_id)" "$bad" >"$T/abad"
+	envelope alert "$T/abad" dev1 >"$T/bbad"
+	expect 400 bad_schema /v1/alerts "$T/bbad"
+done
+[ "$(alert_count)" = 3 ] || fail "$(alert_count) alerts stored after the region refusals, expected 3"
+ok "region and box stored and returned; an alert without them is the whole image; $n bad ones refused"
+
 # 5. The log names ids only: no alert field values.
 for v in E-000042 take-it-down csam 9f86d081884c7d659a2f district-demo; do
 	grep -q -- "$v" "$T/server.log" && fail "the server log contains alert data ($v)"

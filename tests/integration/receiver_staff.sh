@@ -19,7 +19,8 @@ rcv_start --escalate-minutes 0
 
 ID=$(rand_id); ID2=$(rand_id)
 alert_json ASSET-0001 "$ID" >"$T/a1"; envelope alert "$T/a1" dev1 >"$T/b1"
-alert_json ASSET-0001 "$ID2" '.confirmed = false | .entry_category = "sextortion"' >"$T/a2"
+alert_json ASSET-0001 "$ID2" '.confirmed = false | .entry_category = "sextortion" |
+	.region = "inner" | .box = [160, 100, 1600, 1004]' >"$T/a2"
 envelope alert "$T/a2" dev1 >"$T/b2"
 [ "$(post /v1/alerts "$T/b1")" = 201 ] || fail "alert 1 not stored"
 [ "$(post /v1/alerts "$T/b2")" = 201 ] || fail "alert 2 not stored"
@@ -129,6 +130,15 @@ for s in "Incident report" ASSET-0001 "Referred to police." "Called the school s
 	grep -q "$s" "$T/out" || fail "report lacks '$s'"
 done
 grep -q '<script>' "$T/out" && fail "report has an inline script"
+# the region: the whole image for an alert without one, the box of a
+# picture found inside a frame in the export and the report
+[ "$(req GET /api/alerts/$ID/export)" = 200 ] && jq -e '.region == "whole" and .box == null' "$T/out" >/dev/null ||
+	fail "export of an alert without a region: $(jq -c '{region, box}' "$T/out")"
+[ "$(req GET /api/alerts/$ID2/export)" = 200 ] &&
+	jq -e '.region == "inner" and .box == [160, 100, 1600, 1004]' "$T/out" >/dev/null ||
+	fail "export of an inner-region alert: $(jq -c '{region, box}' "$T/out")"
+[ "$(req GET /report/$ID2)" = 200 ] && grep -q 'inside a border or frame' "$T/out" &&
+	grep -q '1600 &times; 1004 pixels' "$T/out" || fail "the report does not say where the picture was found"
 ok "JSON export and incident report"
 
 # 7. Roles: an auditor reads but cannot act; sees the staff action log.
