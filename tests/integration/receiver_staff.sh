@@ -147,7 +147,7 @@ ALICE_CSRF=$CSRF; JAR=$T/jar2; CSRF=
 [ "$(req POST /api/login '{"user":"root1","password":"admin password 12"}')" = 200 ] || fail "admin login"
 CSRF=$(jq -r .csrf "$T/out")
 [ "$(req GET /api/actions)" = 200 ] || fail "admin cannot read the action log"
-jq -e '[.[] | select(.action == "export_report" and .user == "alice")] | length == 1' "$T/out" >/dev/null || fail "export not in the action log"
+jq -e --arg id "$ID" '[.[] | select(.action == "export_report" and .user == "alice" and .alert_id == $id)] | length == 1' "$T/out" >/dev/null || fail "export not in the action log"
 jq -e '[.[] | select(.action == "login")] | length >= 2' "$T/out" >/dev/null || fail "logins not in the action log"
 TOKEN=$("$RCV" token add --db "$DB" --label siem olga) || fail "token add"
 [ "$($C -o "$T/out" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/alerts?status=all")" = 200 ] || fail "bearer token refused"
