@@ -87,6 +87,48 @@ static void test_unknown_and_optional_fields(void **state)
 	free(b);
 }
 
+/* Where in the image the match was found: a known region, and a box
+ * exactly when the region is inside the image's borders. */
+static void test_region_and_box(void **state)
+{
+	static const struct {
+		const char *extra;
+		int status;
+	} cases[] = {
+		{ "", 0 }, /* an older scanner: the whole image */
+		{ ",\"region\":\"whole\"", 0 },
+		{ ",\"region\":\"inner\",\"box\":[160,100,1600,1004]", 0 },
+		{ ",\"region\":\"inner_outer\",\"box\":[0,0,1,1]", 0 },
+		{ ",\"region\":null", 0 },
+		{ ",\"region\":\"outer\",\"box\":[1,2,3,4]", 400 },
+		{ ",\"region\":\"INNER\",\"box\":[1,2,3,4]", 400 },
+		{ ",\"region\":2,\"box\":[1,2,3,4]", 400 },
+		{ ",\"region\":\"inner\"", 400 },
+		{ ",\"region\":\"whole\",\"box\":[1,2,3,4]", 400 },
+		{ ",\"box\":[1,2,3,4]", 400 },
+		{ ",\"region\":\"inner\",\"box\":[1,2,3]", 400 },
+		{ ",\"region\":\"inner\",\"box\":[1,2,3,4,5]", 400 },
+		{ ",\"region\":\"inner\",\"box\":[1,2,0,4]", 400 },
+		{ ",\"region\":\"inner\",\"box\":[-1,2,3,4]", 400 },
+		{ ",\"region\":\"inner\",\"box\":[1,2,3.5,4]", 400 },
+		{ ",\"region\":\"inner\",\"box\":[1,2,\"3\",4]", 400 },
+		{ ",\"region\":\"inner\",\"box\":[1,2,3,1000000001]", 400 },
+		{ ",\"region\":\"inner\",\"box\":{\"x\":1}", 400 },
+	};
+	const char *code;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *b = alert("3", cases[i].extra);
+		int st = check("alert", b, &code);
+		if (st != cases[i].status)
+			fail_msg("%s: status %d, expected %d", cases[i].extra, st, cases[i].status);
+		if (st)
+			assert_string_equal(code, "bad_schema");
+		free(b);
+	}
+}
+
 static void test_signatures(void **state)
 {
 	unsigned char pk2[crypto_sign_PUBLICKEYBYTES], sk2[crypto_sign_SECRETKEYBYTES];
@@ -179,6 +221,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_and_numbers),
 		cmocka_unit_test(test_unknown_and_optional_fields),
+		cmocka_unit_test(test_region_and_box),
 		cmocka_unit_test(test_signatures),
 		cmocka_unit_test(test_heartbeat),
 		cmocka_unit_test(test_times),
