@@ -70,7 +70,8 @@ wait_for 10 '[ "$(spooled)" -eq 0 ]' || fail "the delivered alert is still in th
 [ "$(wc -l <"$T/stored")" -eq 1 ] || fail "the receiver holds $(wc -l <"$T/stored") alerts, expected 1"
 jq -e --arg sha "$(sha256sum "$T/listed.bin" | cut -d' ' -f1)" --arg dev "$DEVICE" \
 	'.file_sha256 == $sha and .device_id == $dev and .list_id == "chain-test" and
-	 .list_version == 3 and .entry_id == "E-0001" and .model == "sha256" and .distance == 0' \
+	 .list_version == 3 and .entry_id == "E-0001" and .model == "sha256" and .distance == 0 and
+	 .region == "whole" and .box == null' \
 	"$T/stored" >/dev/null || fail "stored alert: $(cat "$T/stored")"
 id=$(jq -r .alert_id "$T/stored")
 ok "alert $id: found by the scanner, delivered by the uplink, stored by the receiver"
