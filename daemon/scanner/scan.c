@@ -357,10 +357,11 @@ static void on_match(struct daemon *d, const struct scan_job *job,
 	snprintf(f_model, sizeof(f_model), "HASHWATCH_MODEL=%s", hw_model_by_id(h->model)->name);
 	const char *fields[] = { f_list, f_entry, f_model, NULL };
 	log_full(LOG_WARNING, MSGID_MATCH, job->path, fields,
-		 "match: list %s entry %s (%s distance %g, %s); category %s: %u distinct "
-		 "match(es), alert threshold %u",
+		 "match: list %s entry %s (%s distance %g, %s, region %s); category %s: "
+		 "%u distinct match(es), alert threshold %u",
 		 hwdb_list_id(ls->db), e.id ? e.id : "?", hw_model_by_id(h->model)->name,
-		 h->distance, h->confirmed ? "confirmed" : "unconfirmed", e.category, count, k);
+		 h->distance, h->confirmed ? "confirmed" : "unconfirmed", region_name(h->region),
+		 e.category, count, k);
 }
 
 static void match_all(struct daemon *d, const struct scan_job *job,

@@ -14,13 +14,7 @@ setup
 	skip "the image decoder is not built yet ('hashwatch hash --models pdq' fails)"
 
 P=$T/home/alice/Pictures
-read -r pdq sha < <("$HW" hash --json --models pdq,sha256 "$ORIG" | jq -r '"\(.pdq) \(.sha256)"')
-{
-	echo "algorithm,hash,id,category,source,sha256"
-	echo "pdq,$pdq,bridge,test,meta-pdq-testdata,$sha"
-} > "$T/pdq.csv"
-"$HW" db build --list-id pdqtest --version 1 -o "$T/lists/pdq.hwdb" "$T/pdq.csv" >/dev/null || fail "db build"
-"$HW" db sign --key "$T/signer.key" "$T/lists/pdq.hwdb" >/dev/null || fail "db sign"
+make_pdq_list pdqtest "$ORIG"
 write_conf
 start_daemon
 wait_crawled 1

@@ -20,13 +20,7 @@ setup
 
 P=$T/home/alice/Pictures
 read -r W H < <(vipsheader -f width "$ORIG" | tr '\n' ' '; vipsheader -f height "$ORIG")
-read -r pdq sha < <("$HW" hash --json --models pdq,sha256 "$ORIG" | jq -r '"\(.pdq) \(.sha256)"')
-{
-	echo "algorithm,hash,id,category,source,sha256"
-	echo "pdq,$pdq,bridge,test,meta-pdq-testdata,$sha"
-} > "$T/pdq.csv"
-"$HW" db build --list-id trimtest --version 1 -o "$T/lists/trim.hwdb" "$T/pdq.csv" >/dev/null || fail "db build"
-"$HW" db sign --key "$T/signer.key" "$T/lists/trim.hwdb" >/dev/null || fail "db sign"
+make_pdq_list trimtest "$ORIG"
 
 # framed: 10% of each side in solid blue around the picture
 bx=$((W / 10)) by=$((H / 10))
@@ -38,7 +32,7 @@ vips embed "$ORIG" "$T/bar.v" 0 150 "$W" $((H + 150)) --extend background --back
 		--extend background --background "240 240 240" || fail "vips embed"
 # the framed copy must not match as a whole, or this test shows nothing
 whole=$("$HW" hash --json --models pdq "$T/framed.png" | jq -r .pdq)
-d=$(python3 -c "print(bin(int('$whole',16) ^ int('$pdq',16)).count('1'))")
+d=$(python3 -c "print(bin(int('$whole',16) ^ int('$PDQ',16)).count('1'))")
 note "PDQ distance of the framed copy as a whole: $d"
 [ "$d" -gt 31 ] || skip "the framed copy matches as a whole (distance $d): the frame is too thin to test trimming"
 

@@ -58,6 +58,21 @@ make_list() {
 	mv "$T/$id.hwdb.new" "$T/lists/$id.hwdb"
 }
 
+# make_pdq_list ID FILE: a signed list $T/lists/ID.hwdb with one entry
+# (id "bridge", category test) holding FILE's PDQ hash with its SHA-256 as
+# the entry's exact digest; the PDQ hash is left in $PDQ.
+make_pdq_list() {
+	local id=$1 file=$2 sha
+	read -r PDQ sha < <("$HW" hash --json --models pdq,sha256 "$file" | jq -r '"\(.pdq) \(.sha256)"')
+	{
+		echo "algorithm,hash,id,category,source,sha256"
+		echo "pdq,$PDQ,bridge,test,meta-pdq-testdata,$sha"
+	} > "$T/$id.csv"
+	"$HW" db build --list-id "$id" --version 1 -o "$T/lists/$id.hwdb" "$T/$id.csv" >/dev/null ||
+		fail "db build"
+	"$HW" db sign --key "$T/signer.key" "$T/lists/$id.hwdb" >/dev/null || fail "db sign"
+}
+
 # write_conf [extra lines for [scan]]
 write_conf() {
 	cat > "$T/hw.conf" <<CONF
