@@ -13,6 +13,7 @@
 
 #include "fileio.h"
 #include "hwdb.h"
+#include "hwdigest.h"
 #include "pdq.h"
 #include "pnm.h"
 
@@ -559,6 +560,148 @@ static void test_flipped_bytes(void **state)
 	free(orig);
 }
 
+/* The list digest as docs/hwdb-format.md defines it, written out here
+ * with libsodium alone: BLAKE2b-256 of the prefix and one hex line per
+ * 1 MiB leaf. */
+static void doc_digest(const uint8_t *p, size_t n, uint8_t out[32])
+{
+	crypto_generichash_state root;
+	uint8_t leaf[32];
+	char line[65];
+	size_t off = 0;
+
+	crypto_generichash_init(&root, NULL, 0, 32);
+	crypto_generichash_update(&root, (const unsigned char *)"hashwatch-hwdb-tree-v1\n", 23);
+	do {
+		size_t k = n - off < (1u << 20) ? n - off : (1u << 20);
+		crypto_generichash(leaf, 32, p + off, k, NULL, 0);
+		sodium_bin2hex(line, sizeof(line), leaf, 32);
+		line[64] = '\n';
+		crypto_generichash_update(&root, (const unsigned char *)line, 65);
+		off += k;
+	} while (off < n);
+	crypto_generichash_final(&root, out, 32);
+}
+
+/* The streaming digest (the builder's) at leaf boundaries, fed in odd
+ * pieces, against the documented definition. */
+static void test_digest_definition(void **state)
+{
+	const size_t leaf = 1u << 20;
+	const size_t sizes[] = { 1, 128, leaf - 1, leaf, leaf + 1, 2 * leaf, 2 * leaf + 8 };
+	uint8_t *buf = malloc(2 * leaf + 8), a[32], b[32], c[32];
+
+	(void)state;
+	assert_non_null(buf);
+	rnd_bytes(buf, 2 * leaf + 8);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct hwdigest d;
+		size_t n = sizes[i], off = 0;
+
+		doc_digest(buf, n, a);
+		hwdigest_buf(buf, n, b);
+		hwdigest_init(&d);
+		while (off < n) {
+			size_t k = 1 + (size_t)(rnd() % 300000);
+			k = k < n - off ? k : n - off;
+			hwdigest_update(&d, buf + off, k);
+			off += k;
+		}
+		hwdigest_final(&d, c);
+		if (memcmp(a, b, 32) != 0 || memcmp(a, c, 32) != 0)
+			fail_msg("digest of %zu bytes differs from the documented one", n);
+	}
+	free(buf);
+}
+
+/* A list of several leaves: its digest is the documented one, a flipped
+ * byte in any leaf (first, last and a random byte of each) is refused as
+ * altered, and once open the list no longer depends on the file. */
+static void test_leaves(void **state)
+{
+	struct fixture *f = *state;
+	struct hwdb_trust t = { .keys = (const uint8_t(*)[32])f->pk, .nkeys = 1, .min_signers = 1 };
+	const size_t n = 40000, leaf = 1u << 20;
+	uint8_t *pdq = malloc(n * 32), digest[32], want[32];
+	uint32_t *ents = malloc(n * sizeof(*ents));
+	struct hwdb_entry *ent = malloc(n * sizeof(*ent));
+	struct hwdb_column col;
+	struct hwdb_build_spec spec = f->spec;
+	struct hwdb *db;
+	void *buf;
+	uint8_t *copy;
+	size_t len, nleaves;
+	uint64_t content;
+	char mut[160], err[256];
+
+	assert_true(pdq && ents && ent);
+	rnd_bytes(pdq, n * 32);
+	for (size_t i = 0; i < n; i++) {
+		ents[i] = (uint32_t)i;
+		ent[i] = (struct hwdb_entry){ "", "csam", "ncmec" };
+	}
+	col = (struct hwdb_column){ HW_MODEL_PDQ, pdq, ents, n };
+	spec.entries = ent;
+	spec.nentries = n;
+	spec.columns = &col;
+	spec.ncolumns = 1;
+	build_ok(&spec, f->path);
+	sign_ok(f->path, f->sk[0]);
+	assert_int_equal(hw_read_file(f->path, 1 << 26, &buf, &len), 0);
+	memcpy(&content, (uint8_t *)buf + 32, 8);
+	nleaves = (content + leaf - 1) / leaf;
+	assert_true(nleaves >= 3);
+	db = open_ok(f->path, &t);
+	hwdb_digest(db, digest);
+	doc_digest(buf, content, want);
+	assert_memory_equal(digest, want, 32);
+	hwdb_close(db);
+
+	copy = malloc(len);
+	assert_non_null(copy);
+	snprintf(mut, sizeof(mut), "%s/mut.hwdb", f->dir);
+	for (size_t l = 0; l < nleaves; l++) {
+		size_t lo = l * leaf, hi = lo + leaf < content ? lo + leaf : content;
+		size_t at[3] = { lo, hi - 1, lo + (size_t)(rnd() % (hi - lo)) };
+		for (int k = 0; k < 3; k++) {
+			/* the fields that locate the signature block are
+			 * refused for their own reason (test_flipped_bytes) */
+			if (at[k] < 16 || (at[k] >= 32 && at[k] < 40))
+				continue;
+			memcpy(copy, buf, len);
+			copy[at[k]] ^= 0x10;
+			write_file(mut, copy, len);
+			open_refused(mut, &t, -EBADMSG, "altered");
+		}
+	}
+
+	/* open, then replace the file's bytes in place: the open list is
+	 * what was verified, not what the file says now */
+	write_file(mut, buf, len);
+	db = open_ok(mut, &t);
+	memset(copy, 0, len);
+	write_file(mut, copy, len);
+	for (size_t i = 0; i < n; i += 997) {
+		struct hwdb_match m[4];
+		struct hw_hash h = { .model = HW_MODEL_PDQ, .len = 32, .quality = -1 };
+		memcpy(h.bytes, pdq + i * 32, 32);
+		assert_int_equal(hwdb_lookup(db, &h, 0, m, 4), 1);
+		assert_int_equal(m[0].entry, (uint32_t)i);
+	}
+	hwdb_close(db);
+
+	/* a format-1 list (whole-file digest) is refused with what to do */
+	memcpy(copy, buf, len);
+	copy[8] = 1;
+	write_file(mut, copy, len);
+	open_refused(mut, &t, -EPROTONOSUPPORT, "rebuild the list");
+	free(copy);
+	free(buf);
+	free(pdq);
+	free(ents);
+	free(ent);
+}
+
 static void test_truncated(void **state)
 {
 	struct fixture *f = *state;
@@ -652,7 +795,7 @@ static void fix_digest(uint8_t *p, size_t len)
 	memcpy(&content, p + 32, 8);
 	if (content > len || len - content < 48)
 		return;
-	crypto_generichash(p + content + 16, 32, p, content, NULL, 0);
+	hwdigest_buf(p, content, p + content + 16);
 }
 
 static void test_mutations(void **state)
@@ -823,6 +966,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
+		cmocka_unit_test(test_digest_definition),
+		cmocka_unit_test_setup_teardown(test_leaves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
