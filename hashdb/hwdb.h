@@ -1,13 +1,11 @@
 /* hwdb.h - compiled, signed hash lists (.hwdb) and matching against them.
  *
  * A list is built on the district's machine from text (import.h), signed
- * with one or more Ed25519 keys, and on a laptop only loaded and verified,
- * never parsed from text.  Opening a list reads it into private memory (on
- * 2 MB pages where the kernel allows: the index is read at random, and
- * small pages make nearly every access a TLB miss), hashing it on several
- * cores as it arrives (hwdigest.h), plus one Ed25519 verification per
- * signature; what was verified is then what is used, whatever happens to
- * the file.  Matching works in place (multi-index hashing for Hamming
+ * with one or more Ed25519 keys, and on a laptop only mapped read-only and
+ * verified, never parsed from text.  Opening a list costs one pass over the
+ * file to compute its digest (a tree of SHA-256 leaves, hashed on several
+ * cores: hwdigest.h) plus one Ed25519 verification per signature; matching
+ * then works straight on the mapping (multi-index hashing for Hamming
  * models, binary search for exact digests) without allocating.  Layout, trust rules
  * and the digest an auditor compares are described in docs/hwdb-format.md.
  */
@@ -22,7 +20,7 @@
 #include "model.h"
 
 #define HWDB_LIST_ID_MAX 64       /* bytes, including the NUL */
-#define HWDB_DIGEST_BYTES 32      /* tree BLAKE2b-256 of the signed content */
+#define HWDB_DIGEST_BYTES 32      /* SHA-256 tree of the signed content */
 #define HWDB_MAX_SIGNERS 8        /* signatures one file can carry */
 #define HWDB_MAX_ENTRIES 200000000u /* entries per list, and hashes per model */
 #define HWDB_ID_MAX 128           /* bytes of an entry id, without the NUL */
@@ -96,7 +94,7 @@ struct hwdb_trust {
 
 struct hwdb;
 
-/* Load, check structure, verify digest, signatures and version.  Every
+/* Map, check structure, verify digest, signatures and version.  Every
  * signature present must verify, whoever made it (a bad one means the file
  * was altered).  trust may be NULL only to mean allow_unsigned with no
  * state_dir.  Returns 0 and a handle, or:
@@ -107,12 +105,13 @@ struct hwdb;
  *                  id, or the same version with different content
  *   -EPROTONOSUPPORT  format version or model this build does not know
  *   -errno         cannot open/map, or the state file cannot be read
+ * Uses up to 4 threads for the digest while it runs (none afterwards).
  * with a one-line reason in err naming which check failed ("unsigned: ...",
  * "untrusted signer: ...", "too few signers: 1 of 2 ...", "altered: ...",
  * "truncated: ...", "older version: 3 < accepted 5 ..."). */
 int hwdb_open(const char *path, const struct hwdb_trust *trust,
 	      struct hwdb **ret, char *err, size_t errlen);
-/* Free.  Accepts NULL.  Pointers from hwdb_entry_get() die here. */
+/* Unmap.  Accepts NULL.  Pointers from hwdb_entry_get() die here. */
 void hwdb_close(struct hwdb *db);
 
 /* Record this list's version (and digest) as accepted in trust->state_dir

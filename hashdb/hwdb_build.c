@@ -187,13 +187,19 @@ void hwdb_out_pad8(struct hwdb_out *o)
 
 void hwdb_out_hash_begin(struct hwdb_out *o)
 {
-	hwdigest_init(&o->st);
-	o->hashing = true;
+	int r = hwdigest_init(&o->st);
+
+	if (r < 0 && !o->err)
+		o->err = r;
+	o->hashing = r == 0;
 }
 
 void hwdb_out_hash_end(struct hwdb_out *o, uint8_t digest[HWDB_DIGEST_BYTES])
 {
-	hwdigest_final(&o->st, digest);
+	int r = o->hashing ? hwdigest_final(&o->st, digest) : -EIO;
+
+	if (r < 0 && !o->err)
+		o->err = r;
 	o->hashing = false;
 }
 
@@ -213,6 +219,7 @@ int hwdb_out_finish(struct hwdb_out *o, const char *path, char *err, size_t errl
 		unlink(o->tmp);
 	else
 		r = hw_fsync_parent(path);
+	hwdigest_free(&o->st);
 	free(o);
 	if (r < 0)
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
@@ -225,6 +232,7 @@ void hwdb_out_free(struct hwdb_out *o)
 		return;
 	close(o->fd);
 	unlink(o->tmp);
+	hwdigest_free(&o->st);
 	free(o);
 }
 

@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= 40) {
 		memcpy(&content, copy + 32, 8);
 		if (content <= size && size - content >= 48)
-			hwdigest_buf(copy, content, copy + content + 16);
+			(void)hwdigest_buf(copy, content, copy + content + 16);
 	}
 	/* hwdb_open() takes a path: an in-memory file keeps the disk out */
 	fd = memfd_create("hwdb", MFD_CLOEXEC);
