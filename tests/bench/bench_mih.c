@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/loadavg.h"
 #include "mih.h"
 #include "randhash.h"
 
@@ -390,6 +391,7 @@ int main(int argc, char **argv)
 			sizes[nsizes++] = (size_t)v;
 		}
 	}
+	bench_print_loadavg();
 	if (nsizes == 0) {
 		sizes[0] = 1000000;
 		sizes[1] = 10000000;
