@@ -35,6 +35,13 @@ void border_params_default(struct border_params *ret)
 	ret->max_rounds = 8;
 	ret->lead_divisor = 32;
 	ret->ring_divisor = 24;
+	/* camera noise and JPEG leave a plain strip of a photo with a
+	 * twentieth or more of its pixels unlike their neighbours (often
+	 * half); a drawn frame has next to none */
+	ret->rim_texture_permille = 50;
+	ret->min_rim_px = 3;
+	/* unknown source: assume JPEG at full scale */
+	ret->codec_block = 16;
 }
 
 enum line_class {
@@ -53,6 +60,8 @@ struct edge {
 	uint32_t side;        /* length of the box across the lines */
 	uint32_t min_permille; /* thinnest band, relative to side */
 	uint32_t min_px;       /* and in lines */
+	int64_t at;            /* image coordinate of the outermost line */
+	int dir;               /* +1 or -1: image coordinate of the next line */
 };
 
 /* Limits for one line length, precomputed from the params. */
@@ -190,56 +199,127 @@ static bool picture_line(const uint8_t *p, ptrdiff_t step, uint32_t n, uint32_t 
 	return false;
 }
 
-/* Mean distance of a line's pixels from ref (worst channel per pixel,
- * levels times 16 so that small steps count). */
-static uint32_t line_distance(const uint8_t *p, ptrdiff_t step, uint32_t n,
-			      uint32_t ch, const int ref[3])
+/* How much line i differs from line i - 1: the mean over its pixels of
+ * the worst channel's difference, in levels times 16 so that small steps
+ * count. */
+static uint32_t line_change(const struct edge *e, uint32_t i, uint32_t ch)
 {
+	const uint8_t *a = line_at(e, i - 1), *b = line_at(e, i);
 	uint64_t sum = 0;
 
-	for (uint32_t i = 0; i < n; i++, p += step) {
+	for (uint32_t k = 0; k < e->n; k++, a += e->step, b += e->step) {
 		int d = 0;
 		for (uint32_t c = 0; c < ch; c++) {
-			int dc = absdiff(p[c], ref[c]);
+			int dc = absdiff(a[c], b[c]);
 			if (dc > d)
 				d = dc;
 		}
 		sum += (uint64_t)d;
 	}
-	return (uint32_t)(sum * 16 / n);
+	return (uint32_t)(sum * 16 / e->n);
 }
 
-/* The line where the picture starts, from the first line that is not
- * band (`step`) on.  JPEG smears a sharp edge over up to a chroma block (16
- * pixels before any shrink-on-load), so the first line that fails the
- * band test is often ringing a few lines before the picture; the cut moves
- * on over such lines, at most side / ring_divisor of them, to the first
- * line that looks like picture.  The chroma upsampling of the decoder
- * blends the last border line with the first picture line, so that line
- * can look like picture too: the cut goes one line further when the
- * change from it to the next is the bigger one. */
+/* The line where the picture starts, given the last band line (`from` is
+ * the first line after it) and the first line that is clearly not band
+ * (`step`).  Between them and a little past the step lie lines that are
+ * neither: JPEG ringing of the border next to the picture (up to a chroma
+ * block, 16 pixels before any shrink-on-load), a line where the decoder's
+ * shrink blended border and picture, or the picture itself when its edge
+ * is near the border's colour (a white desk on a cream canvas).  Ringing
+ * and blends change little from line to line; the edge between border and
+ * picture is where the lines change most.  So: walk on from the step to
+ * the first line that looks like picture (at most side / ring_divisor
+ * lines; the step itself when there is none), and cut at the line, from
+ * `from` to one past that, that differs most from the line before it
+ * (the later one on a tie: a blend line splits the edge in two). */
 static uint32_t picture_start(const struct edge *e, uint32_t ch, const int ref[3],
-			      uint32_t step, const struct border_params *bp)
+			      uint32_t from, uint32_t step,
+			      const struct border_params *bp)
 {
 	uint32_t limit = bp->ring_divisor ? e->side / bp->ring_divisor : 0;
-	uint32_t p = step, j;
+	uint32_t p = step, j, best, most = 0;
 
 	if (limit > e->depth - step)
 		limit = e->depth - step;
 	for (j = 0; j < limit; j++)
 		if (picture_line(line_at(e, step + j), e->step, e->n, ch, ref, bp))
 			break;
-	if (j == limit)
-		return step;
-	p = step + j;
-	if (p > 0 && p + 1 < e->depth) {
-		uint32_t before = line_distance(line_at(e, p - 1), e->step, e->n, ch, ref);
-		uint32_t at = line_distance(line_at(e, p), e->step, e->n, ch, ref);
-		uint32_t after = line_distance(line_at(e, p + 1), e->step, e->n, ch, ref);
-		if (after > at && at >= before && after - at > at - before)
-			p++;
+	if (j < limit)
+		p = step + j;
+	if (p + 1 < e->depth)
+		p++;
+	if (from == 0)
+		from = 1;
+	best = step;
+	for (j = from; j <= p; j++) {
+		uint32_t c = line_change(e, j, ch);
+		if (c >= most) {
+			most = c;
+			best = j;
+		}
 	}
-	return p;
+	return best;
+}
+
+/* Pixels of line i that differ from the next one along it (by a level or
+ * more in any channel). */
+static uint32_t line_texture(const struct edge *e, uint32_t i, uint32_t ch)
+{
+	const uint8_t *p = line_at(e, i);
+	uint32_t n = 0;
+
+	for (uint32_t k = 1; k < e->n; k++, p += e->step)
+		n += memcmp(p, p + e->step, ch) != 0;
+	return n;
+}
+
+/* Where the flat part of a band ends: a frame that someone drew is flat -
+ * every pixel of a line alike, in PNG and in JPEG's flat blocks alike -
+ * while a plain part of a photo (a grey pad, a dark backdrop, a wall) has
+ * some texture even when it stays within the band's tolerance.  When the
+ * band's uniform lines (up to last_band) are flat up to a line and
+ * textured from it on, for at least min_rim_px lines, and the flat part
+ * alone has min_band lines, returns that line, else 0. */
+static uint32_t flat_end(const struct edge *e, uint32_t ch, uint32_t last_band,
+			 uint32_t min_band, const struct border_params *bp)
+{
+	uint32_t textured = permille(e->n, bp->rim_texture_permille);
+	uint32_t flat = permille(e->n, bp->outlier_permille) + 4;
+	uint32_t f = last_band;
+
+	if (!bp->min_rim_px)
+		return 0;
+	if (textured <= flat)
+		textured = flat + 1;
+	while (f > 0 && line_texture(e, f - 1, ch) >= textured)
+		f--;
+	if (f == 0 || f < min_band || last_band - f < bp->min_rim_px ||
+	    line_texture(e, f - 1, ch) > flat)
+		return 0;
+	return f;
+}
+
+/* The picture's own plain rim at the inner end of a band of `thick` lines
+ * (flat_end()): the textured lines up to the cut may be picture.  Returns
+ * how many lines from the cut back, else 0. */
+static uint32_t band_rim(const struct edge *e, uint32_t ch, uint32_t last_band,
+			 uint32_t thick, uint32_t min_band,
+			 const struct border_params *bp)
+{
+	uint32_t f = flat_end(e, ch, last_band, min_band, bp);
+	int64_t outer, inner;
+
+	if (!f)
+		return 0;
+	/* JPEG rings in the frame next to a strong edge, but only inside the
+	 * codec block the edge is in and, through the decoder's chroma
+	 * upsampling, one pixel before it: texture that starts there is
+	 * ringing, not a rim. */
+	outer = e->at + e->dir * (int64_t)(f + 1);
+	inner = e->at + e->dir * (int64_t)(thick - 1);
+	if (bp->codec_block && outer / bp->codec_block == inner / bp->codec_block)
+		return 0;
+	return thick - f;
 }
 
 /* What scanning one edge found. */
@@ -247,6 +327,8 @@ struct band {
 	uint32_t thick;  /* lines to trim; 0: no band */
 	uint32_t stop;   /* line where the scan stopped (relative) */
 	uint32_t uniform; /* lines up to the last uniform one (relative) */
+	uint32_t rim;    /* of thick, the lines at its inner end that may be
+			    the picture's own plain rim (0: none) */
 	bool plain;      /* band lines all the way to the depth limit */
 	int colour[3];
 };
@@ -286,7 +368,7 @@ static void scan_band(const struct edge *e, uint32_t ch,
 	uint32_t gap = bp->step_gap_divisor ? e->side / bp->step_gap_divisor : 0;
 	uint32_t ring = bp->ring_divisor ? e->side / bp->ring_divisor : 0;
 	uint32_t last_band = 0, i;
-	int prev_drift = 0, band_drift = 0, jump = 0;
+	int prev_drift = 0, band_drift = 0, jump = 0, soft_lo = 0, soft_hi = 0;
 	bool wobble = false;
 	struct limits L;
 
@@ -320,8 +402,14 @@ static void scan_band(const struct edge *e, uint32_t ch,
 			/* A gradient drifts further from the band colour
 			 * with every line; JPEG ringing goes back and forth,
 			 * and may last a chroma block. */
-			if (i == last_band)
+			if (i == last_band) {
 				jump = drift - band_drift;
+				soft_lo = soft_hi = drift;
+			}
+			if (drift < soft_lo)
+				soft_lo = drift;
+			if (drift > soft_hi)
+				soft_hi = drift;
 			if (drift + 1 < prev_drift)
 				wobble = true;
 			prev_drift = drift;
@@ -332,26 +420,51 @@ static void scan_band(const struct edge *e, uint32_t ch,
 				 * next to picture of nearly its colour (a night
 				 * sky in a black frame); a few lines before a
 				 * jump are rather a blend. */
-				if (jump >= L.mean_tol / 2 && last_band >= factor * min_band &&
-				    last_band >= bp->min_band_px &&
-				    last_band >= permille(e->side, bp->min_band_permille))
+				uint32_t outermost = permille(e->side, bp->min_band_permille);
+				if (outermost < bp->min_band_px)
+					outermost = bp->min_band_px;
+				if (outermost < factor * min_band)
+					outermost = factor * min_band;
+				if (jump >= L.mean_tol / 2 && last_band >= outermost)
 					ret->thick = last_band;
+				/* or, when the drift came after flat lines
+				 * turned textured, a flat frame around a
+				 * backdrop of nearly its colour (dark icons
+				 * on dark grey in a dark grey frame): cut
+				 * where the texture starts */
+				else
+					ret->thick = flat_end(e, ch, last_band, outermost, bp);
+				if (ret->thick)
+					last_band = ret->thick;
 				break;
 			}
 		} else {
-			/* Cut at the step: the soft lines before it are the
-			 * border's JPEG ringing more often than picture.  A
-			 * band of a single line (allowed for the thin line of
-			 * a nested frame) counts only before picture: before a
+			/* Cut at the step, or before it (picture_start()):
+			 * the soft lines before it are the border's JPEG
+			 * ringing more often than picture.  But soft lines
+			 * that start with a jump and then keep their distance
+			 * are picture of nearly the border's colour (a desk on
+			 * a cream canvas): ringing grows towards the edge, a
+			 * blend is a line or two of changing colour (and so is
+			 * a band of no more than two lines: see scan_edge()
+			 * for the lines after such a blend).  A band
+			 * of a single line (allowed for the thin line of a
+			 * nested frame) counts only before picture: before a
 			 * uniform line it is the blend where two frames meet. */
 			int other[3];
+			bool held = last_band > 2 && i >= last_band + 2 && jump >= L.mean_tol &&
+				    soft_hi - soft_lo <= L.mean_tol / 2;
 			if (last_band >= factor * min_band &&
 			    (last_band >= bp->min_band_px ||
 			     !self_uniform(e, i, ch, &L, other)))
-				ret->thick = picture_start(e, ch, ret->colour, i, bp);
+				ret->thick = held ? last_band
+						  : picture_start(e, ch, ret->colour, last_band,
+								  i, bp);
 			break;
 		}
 	}
+	if (ret->thick && bp->min_rim_px)
+		ret->rim = band_rim(e, ch, last_band, ret->thick, min_band, bp);
 	ret->stop = i;
 	ret->uniform = last_band;
 	/* Uniform all the way to the inner limit: a plain image, or a picture
@@ -368,20 +481,27 @@ static void scan_band_from(const struct edge *e, uint32_t from, uint32_t ch,
 
 	in.first = line_at(e, from);
 	in.depth -= from;
+	in.at += e->dir * (int64_t)from;
 	scan_band(&in, ch, bp, fixed, factor, ret);
 	if (ret->thick)
 		ret->thick += from;
 }
 
 /* Does a band of its own colour start at line s: s uniform, and the next
- * two lines of the same colour?  The colour goes to ret. */
+ * two lines of the same colour, within half the mean tolerance?  The
+ * colour goes to ret. */
 static bool stable_start(const struct edge *e, uint32_t s, uint32_t ch,
 			 const struct limits *L, int ret[3])
 {
+	int drift = 0;
+
 	if (s + 2 >= e->depth || !self_uniform(e, s, ch, L, ret))
 		return false;
+	/* Held closely: blended lines step through the colours between two
+	 * frames by a few levels a line. */
 	for (uint32_t i = s + 1; i <= s + 2; i++)
-		if (classify(line_at(e, i), e->step, e->n, ch, ret, L, NULL) != LINE_BAND)
+		if (classify(line_at(e, i), e->step, e->n, ch, ret, L, &drift) != LINE_BAND ||
+		    drift > L->mean_tol / 2)
 			return false;
 	return true;
 }
@@ -411,11 +531,13 @@ static void scan_edge(const struct edge *e, uint32_t ch,
 	if (max_lead < 2)
 		max_lead = 2;
 	set_limits(e, bp, &L);
-	/* the outermost line's colour; then, past one or two blended lines,
-	 * the next line's (a thin frame line may be no thicker than that) */
+	/* the outermost line's colour; then, when that colour held for no
+	 * more than two lines (a blend of two frames, however far the lines
+	 * after it stay near it), the next line's (a thin frame line may be
+	 * no thicker than that) */
 	for (uint32_t s = 0; s <= 2 && s < e->depth; s++) {
 		scan_band_from(e, s, ch, bp, NULL, 1, ret);
-		if (ret->thick || ret->plain || ret->stop == 0 || ret->stop > 2)
+		if (ret->thick || ret->plain || ret->stop == 0 || ret->uniform > 2)
 			break;
 	}
 	/* a start further in only when this one's colour held for no more
@@ -443,6 +565,8 @@ static void edge_top(const struct hw_image *img, const struct border_box *b,
 	e->inward = (ptrdiff_t)img->stride;
 	e->n = b->w;
 	e->side = b->h;
+	e->at = b->y;
+	e->dir = 1;
 }
 
 static void edge_bottom(const struct hw_image *img, const struct border_box *b,
@@ -451,6 +575,8 @@ static void edge_bottom(const struct hw_image *img, const struct border_box *b,
 	edge_top(img, b, e);
 	e->first = hw_image_px(img, b->x, b->y + b->h - 1);
 	e->inward = -(ptrdiff_t)img->stride;
+	e->at = (int64_t)b->y + b->h - 1;
+	e->dir = -1;
 }
 
 static void edge_left(const struct hw_image *img, const struct border_box *b,
@@ -461,6 +587,8 @@ static void edge_left(const struct hw_image *img, const struct border_box *b,
 	e->inward = (ptrdiff_t)img->channels;
 	e->n = b->h;
 	e->side = b->w;
+	e->at = b->x;
+	e->dir = 1;
 }
 
 static void edge_right(const struct hw_image *img, const struct border_box *b,
@@ -469,6 +597,8 @@ static void edge_right(const struct hw_image *img, const struct border_box *b,
 	edge_left(img, b, e);
 	e->first = hw_image_px(img, b->x + b->w - 1, b->y);
 	e->inward = -(ptrdiff_t)img->channels;
+	e->at = (int64_t)b->x + b->w - 1;
+	e->dir = -1;
 }
 
 /* The colours of the bands accepted in the current round. */
@@ -500,7 +630,7 @@ enum trim_result { TRIM_NONE, TRIM_DONE, TRIM_PLAIN };
  * its own colour. */
 static enum trim_result trim_pair(const struct hw_image *img, struct border_box *b,
 				  bool vertical, struct round *rd, uint32_t min_inner,
-				  const struct border_params *bp)
+				  const struct border_params *bp, uint32_t rim[2])
 {
 	uint32_t *pos = vertical ? &b->y : &b->x;
 	uint32_t *len = vertical ? &b->h : &b->w;
@@ -513,14 +643,18 @@ static enum trim_result trim_pair(const struct hw_image *img, struct border_box 
 		return TRIM_NONE;
 	(vertical ? edge_top : edge_left)(img, b, &e);
 	/* A band that must be backed by another (see above) may be thinner:
-	 * the line or mat of a nested frame, down to one line. */
+	 * the line or mat of a nested frame, down to one line - but not at
+	 * the image's own edge, where resizers and encoders leave a line of
+	 * their own (and a picture its darker rim) that is no frame. */
 	e.min_permille = rd->first ? bp->min_band_permille : bp->min_nested_permille;
-	e.min_px = rd->first ? bp->min_band_px : 1;
+	e.min_px = rd->first || *pos == 0 ? bp->min_band_px : 1;
 	e.depth = *len - min_inner;
 	scan_edge(&e, ch, bp, &near);
 	if (near.plain)
 		return TRIM_PLAIN;
 	(vertical ? edge_bottom : edge_right)(img, b, &e);
+	e.min_px = rd->first || *pos + *len == (vertical ? img->height : img->width)
+			   ? bp->min_band_px : 1;
 	e.depth = *len - min_inner - near.thick;
 	scan_edge(&e, ch, bp, &far);
 	if (far.plain)
@@ -539,6 +673,11 @@ static enum trim_result trim_pair(const struct hw_image *img, struct border_box 
 	if (far.thick)
 		memcpy(rd->colour[rd->n++], far.colour, sizeof(far.colour));
 	rd->first = false;
+	/* the band that trimmed a side last is the one next to the picture */
+	if (near.thick)
+		rim[0] = near.rim;
+	if (far.thick)
+		rim[1] = far.rim;
 	*pos += near.thick;
 	*len -= near.thick + far.thick;
 	return TRIM_DONE;
@@ -549,7 +688,7 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 {
 	struct border_params def;
 	struct border_box b, outer;
-	uint32_t min_w, min_h;
+	uint32_t min_w, min_h, rim[4] = { 0, 0, 0, 0 }; /* top, bottom, left, right */
 
 	if (!img || !img->pixels || img->width == 0 || img->height == 0 ||
 	    (img->channels != 1 && img->channels != 3) ||
@@ -576,14 +715,21 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 	for (unsigned r = 0; r < params->max_rounds; r++) {
 		struct round rd = { .n = 0, .first = r == 0 };
 		struct border_box before = b;
-		enum trim_result v = trim_pair(img, &b, true, &rd, min_h, params);
+		uint32_t rim_before[4];
+		memcpy(rim_before, rim, sizeof(rim));
+		enum trim_result v = trim_pair(img, &b, true, &rd, min_h, params, rim);
 		enum trim_result h = v == TRIM_PLAIN ? TRIM_NONE
-				     : trim_pair(img, &b, false, &rd, min_w, params);
+				     : trim_pair(img, &b, false, &rd, min_w, params, rim + 2);
+		/* The sides of a mat can back its top and bottom only once
+		 * they are taken: look at those again. */
+		if (v == TRIM_NONE && h == TRIM_DONE && r > 0)
+			v = trim_pair(img, &b, true, &rd, min_h, params, rim);
 		if (v == TRIM_PLAIN || h == TRIM_PLAIN) {
 			/* Nothing worth hashing inside this round's box. */
 			if (r == 0)
 				return 0;
 			b = before;
+			memcpy(rim, rim_before, sizeof(rim));
 			break;
 		}
 		if (v == TRIM_NONE && h == TRIM_NONE)
@@ -592,6 +738,11 @@ int border_find(const struct hw_image *img, const struct border_params *params,
 	}
 	if (b.w == img->width && b.h == img->height)
 		return 0;
+	/* With a single frame, the second guess is the picture with the plain
+	 * rim of its own that the innermost bands took. */
+	if (memcmp(&outer, &b, sizeof(b)) == 0 && (rim[0] || rim[1] || rim[2] || rim[3]))
+		outer = (struct border_box){ b.x - rim[2], b.y - rim[0],
+					     b.w + rim[2] + rim[3], b.h + rim[0] + rim[1] };
 	*ret_box = b;
 	if (ret_outer)
 		*ret_outer = outer;

@@ -149,6 +149,21 @@ static uint32_t to_src(uint32_t v, uint32_t dec, uint32_t src)
 	return (uint32_t)(((uint64_t)v * src + dec / 2) / dec);
 }
 
+/* The block of the lossy codec the image came from, in decoded pixels
+ * (border.h): JPEG's 16-pixel 4:2:0 chroma block, and WebP's and HEIF's
+ * 16-pixel macroblocks as the common case, shrunk with the decode; 0 for
+ * the lossless formats. */
+static uint16_t codec_block(const struct decode_info *info)
+{
+	static const char *const lossless[] = { "png", "gif", "tiff" };
+	uint32_t shrink = info->shrink ? info->shrink : 1;
+
+	for (size_t i = 0; i < sizeof(lossless) / sizeof(lossless[0]); i++)
+		if (strcmp(info->format, lossless[i]) == 0)
+			return 0;
+	return (uint16_t)(shrink >= 8 ? 2 : 16 / shrink);
+}
+
 /* Hash the box b of img into *in. */
 static int hash_region(const struct hw_image *img, struct border_box b,
 		       uint32_t mask, unsigned flags, const struct decode_info *info,
@@ -178,13 +193,16 @@ static int hash_region(const struct hw_image *img, struct border_box b,
 static int run_inner(const struct hw_image *img, uint32_t mask, unsigned flags,
 		     struct hasher_result *res, int *ret_failed)
 {
+	struct border_params bp;
 	struct border_box b, outer;
 	int r;
 
 	mask &= hasher_trim_models();
 	if (!mask)
 		return 0;
-	r = border_find(img, NULL, &b, &outer);
+	border_params_default(&bp);
+	bp.codec_block = codec_block(&res->info);
+	r = border_find(img, &bp, &b, &outer);
 	if (r <= 0)
 		return r;
 	r = hash_region(img, b, mask, flags, &res->info, &res->inner, ret_failed);

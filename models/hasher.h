@@ -45,10 +45,11 @@ struct hasher_result {
 	struct pdq_dihedral pdq_dihedral;   /* when HASHER_DIHEDRAL and pdq */
 	struct decode_info info;            /* zero when no image model ran */
 	/* HASHER_TRIM: the region inside all the frames found, and, when
-	 * frames inside frames were trimmed (border_find()'s two boxes
-	 * differ), the region one frame out from it - the picture when the
-	 * innermost "frame" was its own.  Zero when not asked for or not
-	 * found. */
+	 * border_find()'s two boxes differ, the second guess around it: one
+	 * frame out when frames inside frames were trimmed (the picture when
+	 * the innermost "frame" was its own), or the inner region with the
+	 * picture's own plain rim that a single frame's bands took.  Zero
+	 * when not asked for or not found. */
 	struct hasher_inner inner;
 	struct hasher_inner inner_outer;
 };
@@ -57,7 +58,8 @@ struct hasher_result {
 enum hasher_region {
 	HASHER_WHOLE = 0,
 	HASHER_INNER = 1,       /* inside all frames */
-	HASHER_INNER_OUTER = 2, /* one frame out from INNER */
+	HASHER_INNER_OUTER = 2, /* around INNER: one frame out, or with the
+				   picture's own plain rim */
 };
 #define HASHER_NREGIONS 3
 

@@ -202,6 +202,167 @@ static void test_nested(void **state)
 	hw_image_free(&img);
 }
 
+/* Where a band meets the picture, in ways that once cut in the wrong
+ * place; each paints the picture and what sits around it on a
+ * canvas already filled with the case's colour. */
+struct edge_case {
+	const char *what;
+	uint32_t w, h;
+	const uint8_t *bg;
+	struct border_box pic;
+	void (*paint)(struct hw_image *img, struct border_box pic);
+};
+
+/* A thin line whose outermost line is a blend of the frame and the line
+ * (as JPEG and the decoder's shrink leave it), next to a plain strip of
+ * the picture's own on one side: the line is trimmed there too. */
+static void paint_blended_line(struct hw_image *img, struct border_box pic)
+{
+	static const uint8_t BLEND[3] = { 215, 215, 215 }, LINE[3] = { 200, 200, 200 };
+
+	fill(img, pic.x - 3, pic.y - 3, pic.w + 6, pic.h + 6, BLEND);
+	fill(img, pic.x - 2, pic.y - 2, pic.w + 4, pic.h + 4, LINE);
+	fill(img, pic.x, pic.y, 4, pic.h, GREY);
+	paint_texture(img, pic.x + 4, pic.y, pic.w - 4, pic.h);
+}
+
+/* Bars top and bottom, and a one-pixel line of nearly their colour down
+ * the image's own edges (a resizer's or the picture's darker rim): the
+ * line is no frame - a one-line band backs a frame inside the image, not
+ * at its edge. */
+static void paint_edge_line(struct hw_image *img, struct border_box pic)
+{
+	static const uint8_t RIM[3] = { 110, 130, 140 };
+
+	paint_texture(img, pic.x, pic.y, pic.w, pic.h);
+	fill(img, 0, pic.y, 1, pic.h, RIM);
+	fill(img, img->width - 1, pic.y, 1, pic.h, RIM);
+}
+
+/* A picture whose own margin is near the canvas colour (a white desk on a
+ * cream canvas): the band ends at the jump into the margin, not at the
+ * first object inside it. */
+static void paint_near_colour_margin(struct hw_image *img, struct border_box pic)
+{
+	static const uint8_t DESK[3] = { 222, 220, 218 };
+
+	fill(img, pic.x, pic.y, pic.w, pic.h, DESK);
+	paint_texture(img, pic.x + 12, pic.y + 30, pic.w - 12, pic.h - 30);
+}
+
+/* A mat inside a black border, whose outer edge blends towards the
+ * mat's colour over four lines (JPEG's chroma and the decoder's shrink):
+ * the mat starts past the blend. */
+static void paint_blended_mat(struct hw_image *img, struct border_box pic)
+{
+	static const uint8_t blend[4] = { 236, 240, 243, 246 };
+
+	for (uint32_t k = 0; k < 4; k++) {
+		uint8_t v[3] = { blend[k], blend[k], blend[k] };
+		fill(img, 40 + k, 40 + k, img->width - 80 - 2 * k, img->height - 80 - 2 * k, v);
+	}
+	fill(img, 44, 44, img->width - 88, img->height - 88, WHITE);
+	paint_texture(img, pic.x, pic.y, pic.w, pic.h);
+}
+
+/* A mat on three sides only (the picture reaches the border at the
+ * bottom): its top is backed by its sides, found after it. */
+static void paint_open_mat(struct hw_image *img, struct border_box pic)
+{
+	fill(img, 40, 40, img->width - 80, img->height - 80, WHITE);
+	paint_texture(img, pic.x, pic.y, pic.w, pic.h);
+}
+
+/* A flat frame around a backdrop of nearly its colour that brightens
+ * slowly towards the middle (dark icons on dark grey in a dark grey
+ * frame): the band drifts on like a gradient, but its flat lines end
+ * where the backdrop's texture starts, and that is the frame. */
+static void paint_backdrop(struct hw_image *img, struct border_box pic)
+{
+	for (uint32_t y = pic.y; y < pic.y + pic.h; y++)
+		for (uint32_t x = pic.x; x < pic.x + pic.w; x++) {
+			uint32_t dx = x - pic.x < pic.x + pic.w - 1 - x ? x - pic.x
+									: pic.x + pic.w - 1 - x;
+			uint32_t dy = y - pic.y < pic.y + pic.h - 1 - y ? y - pic.y
+									: pic.y + pic.h - 1 - y;
+			uint32_t d = dx < dy ? dx : dy;
+			for (uint32_t c = 0; c < 3; c++) {
+				int v = (c == 2 ? 70 : 60) + (int)(mix(x, y, c) % 5) - 2 +
+					(d > 30 ? (int)(d - 30) / 2 : 0);
+				img->pixels[(size_t)y * img->stride + 3 * x + c] =
+					(uint8_t)(v > 255 ? 255 : v);
+			}
+		}
+	paint_texture(img, pic.x + 150, pic.y + 150, pic.w - 300, pic.h - 300);
+}
+
+static void test_picture_edges(void **state)
+{
+	static const uint8_t CREAM[3] = { 240, 230, 210 }, DARK[3] = { 60, 60, 70 };
+	const struct edge_case cases[] = {
+		{ "blended line", 600, 500, BLUE, { 43, 43, 514, 414 }, paint_blended_line },
+		{ "edge line", 300, 400, GREY, { 0, 40, 300, 300 }, paint_edge_line },
+		{ "near-colour margin", 860, 610, CREAM, { 60, 160, 500, 400 },
+		  paint_near_colour_margin },
+		{ "blended mat", 600, 500, BLACK, { 90, 80, 420, 340 }, paint_blended_mat },
+		{ "open mat", 600, 500, BLACK, { 80, 90, 440, 370 }, paint_open_mat },
+		{ "backdrop", 600, 600, DARK, { 60, 60, 480, 480 }, paint_backdrop },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hw_image img;
+		alloc_img(&img, cases[i].w, cases[i].h, 3);
+		fill(&img, 0, 0, cases[i].w, cases[i].h, cases[i].bg);
+		cases[i].paint(&img, cases[i].pic);
+		fprintf(stderr, "# %s\n", cases[i].what);
+		assert_box(&img, cases[i].pic);
+		hw_image_free(&img);
+	}
+}
+
+/* The picture has a plain strip of its own in the frame's colour, with a
+ * photo's noise: the band takes the strip, and the second box keeps it -
+ * unless the strip starts inside the codec block next to the picture,
+ * where JPEG ringing looks the same. */
+static void test_own_rim(void **state)
+{
+	struct border_params bp;
+	struct border_box box, outer;
+	struct border_box pic = { 40, 40, 400, 300 };
+	struct hw_image img;
+	(void)state;
+
+	for (uint32_t strip = 12; strip >= 6; strip -= 6) {
+		framed(&img, 480, 380, 3, GREY, pic);
+		for (uint32_t y = pic.y; y < pic.y + pic.h; y++)
+			for (uint32_t x = pic.x; x < pic.x + strip; x++)
+				for (uint32_t c = 0; c < 3; c++)
+					img.pixels[(size_t)y * img.stride + 3 * x + c] =
+						(uint8_t)(125 + mix(x, y, c) % 7);
+		border_params_default(&bp);
+		bp.codec_block = 0; /* lossless */
+		assert_int_equal(border_find(&img, &bp, &box, &outer), 1);
+		assert_int_equal(box.x, pic.x + strip);
+		assert_int_equal(box.w, pic.w - strip);
+		assert_memory_equal(&outer, &pic, sizeof(pic));
+		/* from JPEG: a strip from x 40 to 51 crosses into the next
+		 * 16-pixel block, one to 45 does not */
+		bp.codec_block = 16;
+		assert_int_equal(border_find(&img, &bp, &box, &outer), 1);
+		assert_int_equal(box.x, pic.x + strip);
+		if (strip == 12)
+			assert_memory_equal(&outer, &pic, sizeof(pic));
+		else
+			assert_memory_equal(&outer, &box, sizeof(box));
+		/* without a rim second guess */
+		bp.min_rim_px = 0;
+		assert_int_equal(border_find(&img, &bp, &box, &outer), 1);
+		assert_memory_equal(&outer, &box, sizeof(box));
+		hw_image_free(&img);
+	}
+}
+
 /* JPEG-like noise in the border and a few specks (dust, a logo pixel)
  * do not hide it; a one-pixel line at the very edge does not either. */
 static void test_noisy_border(void **state)
@@ -544,11 +705,12 @@ static int best_region(const struct hasher_result *res, const struct pdq_hash *r
  * takes out what the codec and the reduced decode cost on their own).  A
  * copy is found when the whole image or a region inside its borders is
  * within 31 bits.  Without trimming almost none is found; with it at
- * least 90% against either (0.94 measured: the misses are frames whose
- * colour runs on into a plain strip of the picture itself, a picture that
- * is padded itself inside a nested frame, and q0122, whose PDQ moves by
- * 60 bits when one row is added).  tests/bench/bench_border.c measures the
- * same on the real-photo corpus. */
+ * least 95% against either (0.983 measured on both: the misses are two
+ * frames of grey 128 around pictures with a grey strip of their own that
+ * lies in the JPEG block next to the frame, where it cannot be told from
+ * ringing, and q0122 in a phone frame, whose PDQ moves by 56 bits at the
+ * decoder's shrink although the box is exact).  tests/bench/bench_border.c
+ * measures the same on the real-photo corpus. */
 static void test_recall_pdq_images(void **state)
 {
 	static const char *const files[] = {
@@ -632,8 +794,8 @@ static void test_recall_pdq_images(void **state)
 	for (int k = 0; k < FRM_NKINDS; k++)
 		fprintf(stderr, "#   %-12s %u of %zu\n", frm_kind_name((enum frm_kind)k),
 			per_kind[k], 2 * sizeof(files) / sizeof(files[0]));
-	assert_true(found_path >= 0.90 * n);
-	assert_true(found_pix >= 0.90 * n);
+	assert_true(found_path >= 0.95 * n);
+	assert_true(found_pix >= 0.95 * n);
 	assert_true(found_off <= 0.2 * n);
 	free(res);
 }
@@ -828,6 +990,8 @@ int main(void)
 		cmocka_unit_test(test_bars),
 		cmocka_unit_test(test_off_centre),
 		cmocka_unit_test(test_nested),
+		cmocka_unit_test(test_picture_edges),
+		cmocka_unit_test(test_own_rim),
 		cmocka_unit_test(test_noisy_border),
 		cmocka_unit_test(test_crop_view),
 		cmocka_unit_test(test_not_trimmed),
