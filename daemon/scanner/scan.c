@@ -7,10 +7,10 @@
  * Order for a match, so that no alert is lost and none is sent twice:
  * audit "match" record (fsync) -> match state line with the alert and its
  * id (fsync) -> when the category's threshold is reached: spool file
- * (temp, fsync, rename, fsync dir) -> "alerted" state line -> audit
- * "alert_queued" -> journal.  A crash anywhere leaves either a rescan that
- * finds the match again, or a pending record whose alert (same id) is
- * written at the next start.
+ * (temp, fsync, rename, fsync dir) -> audit "alert_queued" (fsync) ->
+ * "alerted" state line -> journal.  A crash anywhere leaves either a
+ * rescan that finds the match again, or a pending record whose alert (same
+ * id) is written, and recorded as queued, at the next start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -455,14 +455,17 @@ static int write_alert(struct daemon *d, json_object *alert, struct ms_record *r
 	for (size_t i = 0; i < 3; i++)
 		if (json_object_object_get_ex(alert, carried[i], &v))
 			json_object_object_add(f, as[i], json_object_get(v));
+	/* The audit record before the state line: a crash between the two
+	 * queues the alert again (same id, same file) and repeats the record,
+	 * whereas the other order could leave a queued alert unrecorded. */
+	record_append(d, "alert_queued", f, true, NULL, NULL);
+	json_object_put(f);
 	if (rec) { /* this frees the alert object: nothing of it is used after */
 		r = matchstate_alerted(d->ms, rec);
 		if (r < 0)
 			log_error("cannot record that alert %s was queued: %s (it may be queued "
 				  "again, with the same id, after a restart)", id, strerror(-r));
 	}
-	record_append(d, "alert_queued", f, true, NULL, NULL);
-	json_object_put(f);
 	char f_id[64];
 	snprintf(f_id, sizeof(f_id), "HASHWATCH_ALERT_ID=%s", id);
 	const char *fields[] = { f_id, NULL };
