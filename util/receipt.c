@@ -217,7 +217,8 @@ out:
 	if (bad && why)
 		snprintf(why, whylen, "%s", bad);
 	json_object_put(o);
-	json_tokener_free(tok);
+	if (tok) /* json-c's free does not accept NULL */
+		json_tokener_free(tok);
 	return bad ? -EBADMSG : 0;
 }
 
