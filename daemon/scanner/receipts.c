@@ -23,7 +23,12 @@
 
 #define RETRY_USEC (30 * 1000000ull) /* after the audit log refused a record */
 
-enum outcome { TAKEN, GONE, KEEP };
+enum outcome {
+	TAKEN,   /* recorded and deleted */
+	GONE,    /* deleted meanwhile */
+	SKIPPED, /* cannot be read now: the others go on, this one later */
+	KEEP,    /* the audit log refuses records: stop, try later */
+};
 
 /* One file: record it and delete it, or keep it when the audit log
  * cannot take the record now. */
@@ -37,24 +42,36 @@ static enum outcome take(struct daemon *d, struct receipts *rc, const char *name
 	int fd, r;
 
 	fd = openat(rc->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? GONE : KEEP;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fd < 0 && errno == ENOENT)
+		return GONE;
+	if (fd < 0 && errno != ELOOP) {
+		log_warning("cannot open the receipt %s/spool/%s/%s: %s", d->cfg->state_dir,
+			    RECEIPT_DIR, name, strerror(errno));
+		rc->failed++;
+		return SKIPPED;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { /* a symlink, a FIFO... */
 		snprintf(why, sizeof(why), "not a regular file");
 		r = -EBADMSG;
 	} else {
 		r = hw_read_fd(fd, RECEIPT_MAX_BYTES, &buf, &len);
-		if (r == -EFBIG)
+		if (r == -EFBIG) {
 			snprintf(why, sizeof(why), "larger than %d bytes", RECEIPT_MAX_BYTES);
-		else if (r < 0)
-			snprintf(why, sizeof(why), "%s", strerror(-r));
-		if (r == 0)
-			r = receipt_parse(buf, len, &rec, why, sizeof(why));
-		else
 			r = -EBADMSG;
+		} else if (r == 0) {
+			r = receipt_parse(buf, len, &rec, why, sizeof(why));
+		}
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	free(buf);
+	if (r < 0 && r != -EBADMSG) {
+		/* a read error says nothing about the receipt: keep it */
+		log_warning("cannot read the receipt %s/spool/%s/%s: %s", d->cfg->state_dir,
+			    RECEIPT_DIR, name, strerror(-r));
+		rc->failed++;
+		return SKIPPED;
+	}
 	if (r == 0)
 		r = record_receipt(d, &rec);
 	else {
@@ -109,7 +126,7 @@ static int on_work(sd_event_source *s, void *ud)
 	struct daemon *d = ud;
 	struct receipts *rc = &d->receipts;
 	unsigned n = 0, taken = 0;
-	bool more = false, kept = false;
+	bool more = false, kept = false, skipped = false;
 	struct dirent *de;
 	DIR *dir;
 	int fd;
@@ -133,6 +150,7 @@ static int on_work(sd_event_source *s, void *ud)
 		}
 		enum outcome o = take(d, rc, de->d_name);
 		taken += o == TAKEN;
+		skipped |= o == SKIPPED;
 		if (o == KEEP) {
 			kept = true;
 			break; /* the audit log is failing: try later */
@@ -142,10 +160,11 @@ static int on_work(sd_event_source *s, void *ud)
 	if (taken && fsync(rc->dirfd) < 0)
 		log_warning("cannot sync %s/spool/%s: %s", d->cfg->state_dir, RECEIPT_DIR,
 			    strerror(errno));
-	if (kept) {
-		log_error("receipts from the uplink wait in %s/spool/%s: the audit log cannot "
-			  "record them now; trying again in %llu s", d->cfg->state_dir,
-			  RECEIPT_DIR, RETRY_USEC / 1000000);
+	if (kept || skipped) {
+		log_error("receipts from the uplink wait in %s/spool/%s: %s; trying again in "
+			  "%llu s", d->cfg->state_dir, RECEIPT_DIR,
+			  kept ? "the audit log cannot record them now" : "some cannot be read",
+			  RETRY_USEC / 1000000);
 		arm_retry(d);
 	}
 	sd_event_source_set_enabled(s, more && !kept ? SD_EVENT_ON : SD_EVENT_OFF);

@@ -12,8 +12,6 @@
 # throughout, and the heartbeat's chain head verifies against it.
 . "$(dirname "$0")/uplink.lib"
 
-HW=$PWD/$BUILD/hashwatch
-HWD=$PWD/$BUILD/hashwatchd
 [ -x "$HW" ] && [ -x "$HWD" ] || fail "$HW or $HWD not built"
 HWD_PID=
 trap '[ -n "$HWD_PID" ] && kill -9 "$HWD_PID" 2>/dev/null; cleanup' EXIT
@@ -23,39 +21,11 @@ mk_certs
 srv_start --standin # only to learn a free port; the real receiver follows
 srv_stop
 
-# A signed list of three files' SHA-256 digests.
-mkdir -p "$T/keys" "$T/lists" "$T/home/alice/Pictures"
-"$HW" db keygen "$T/signer.key" >/dev/null || fail "db keygen"
-cp "$T/signer.key.pub" "$T/keys/"
-echo "algorithm,hash,id,category,source" >"$T/list.csv"
-for i in 1 2 3 4; do
-	head -c 3000 /dev/urandom >"$T/listed$i.bin"
-	echo "sha256,$(sha256sum "$T/listed$i.bin" | cut -d' ' -f1),E-$i,csam,integration" >>"$T/list.csv"
-done
-"$HW" db build --list-id delivered --version 1 -o "$T/lists/delivered.hwdb" "$T/list.csv" >/dev/null ||
-	fail "db build"
-"$HW" db sign --key "$T/signer.key" "$T/lists/delivered.hwdb" >/dev/null || fail "db sign"
-
-cat >"$T/uplink.conf" <<CONF
-[scan]
-watch = $T/home/*/Pictures
-settle_ms = 50
-[lists]
-dir = $T/lists
-trusted_keys = $T/keys
-[limits]
-workers = 1
-[uplink]
-url = https://127.0.0.1:$PORT
-ca_file = $T/ca.pem
-retry_min = 1
-retry_max = 2
-state_dir = $USTATE
-[state]
-dir = $STATE
-[device]
-id = $DEVICE
-CONF
+# A signed list of four files' SHA-256 digests; one configuration file
+# for the scanner and the uplink.
+for i in 1 2 3 4; do head -c 3000 /dev/urandom >"$T/listed$i.bin"; done
+chain_list delivered 1 "$T"/listed?.bin
+chain_conf
 
 hwd_start() {
 	"$HWD" --config "$T/uplink.conf" --foreground >>"$T/daemon.log" 2>&1 &

@@ -74,17 +74,8 @@ made=$(( ($(date +%s%N) - t0) / 1000000 ))
 # The daemon with a journal to talk to when a mount namespace can be made,
 # else with stderr alone.
 J=$T/journal.jsonl
-: > "$J"
 if unshare -m true 2>/dev/null; then
-	cat > "$T/run.sh" <<RUN
-mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal || exit 1
-python3 "$LIB/journal_listen.py" /run/systemd/journal/socket "$J" &
-for _ in \$(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
-exec 2>>"$T/daemon.log"
-export JOURNAL_STREAM=\$(stat -L -c '%d:%i' /proc/self/fd/2)
-exec "\$@"
-RUN
-	DAEMON_FLAGS="" start_daemon unshare -m --propagation private sh "$T/run.sh"
+	start_daemon_journal "$T/daemon.log"
 	journal=1
 else
 	note "cannot make a mount namespace: the daemon's output is checked on stderr only"
