@@ -34,7 +34,9 @@ hwd_start() {
 		fail "hashwatchd did not start: $(tail -5 "$T/daemon.log")"
 }
 hwd_stop() {
-	kill "$HWD_PID"; wait "$HWD_PID" 2>/dev/null; HWD_PID=
+	local rc=0
+	kill "$HWD_PID"; wait "$HWD_PID" 2>/dev/null || rc=$?; HWD_PID=
+	[ "$rc" -eq 0 ] || fail "hashwatchd exited with status $rc on SIGTERM: $(tail -5 "$T/daemon.log")"
 }
 summary() { "$HW" audit summary --json "$STATE/audit.log"; }
 audit_json() { "$HW" audit show --json "$STATE/audit.log"; }
@@ -120,6 +122,7 @@ grep -q "bogus.json is not a receipt" "$T/daemon.log" || fail "the bogus receipt
 uplink_stop
 hwd_stop
 verify
+! grep -E "Sanitizer|runtime error" "$T/daemon.log" "$T/uplink.log" || fail "sanitizer reports above"
 "$HW" audit summary "$STATE/audit.log" >"$T/sum.txt" || fail "audit summary (text)"
 grep -q "Alerts: 4, of which 0 NOT delivered" "$T/sum.txt" || fail "text summary: $(grep -i alerts "$T/sum.txt")"
 ok "a receipt written while the scanner was stopped is recorded at its start; a bogus one is an error record; 4 of 4 delivered"
