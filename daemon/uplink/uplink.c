@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "auditlog.h"
+#include "auditrec.h"
 #include "backoff.h"
 #include "post.h"
 #include "receipt.h"
@@ -262,7 +263,9 @@ static void put_receipt(struct uplink *u, const char *name, struct receipt *rc)
 	int r;
 
 	snprintf(rc->receiver, sizeof(rc->receiver), "%s", u->receiver);
-	utc_now(rc->time);
+	/* the audit log's own time form, which `hashwatch audit summary` reads */
+	if (audit_time_format(audit_now_ms(), rc->time) < 0)
+		utc_now(rc->time);
 	/* the outcome is the receiver's word: printable ASCII only */
 	for (char *p = rc->outcome; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
