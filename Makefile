@@ -54,6 +54,8 @@ CVMODULE = $(if $(CV_SRC),$(BUILD)/hashwatch-opencv.so)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+# The same targets without libFuzzer, for make check to replay the corpora.
+REPLAYS = $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay/%,$(FUZZ_SRC))
 TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
 .PHONY: all deps test check check-san bench fuzz fuzz-build install install-core \
@@ -145,7 +147,16 @@ $(BUILD)/bench/%: tests/bench/%.c $(CORELIBS)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(CORELIBS) $(LDFLAGS_ALL) \
 		$(call pc_libs,$(PC_ALL) libjpeg) -ldl -lm
 
-tests-build: all $(UNIT_TESTS) $(BENCHES) $(TOOLS)
+# Each fuzz target linked with tests/fuzz/replay.c's main() instead of
+# libFuzzer: tests/integration/fuzz_replay.sh runs the seed corpora through
+# them (under ASan+UBSan in check-san).
+$(BUILD)/tests/replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(CORELIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< tests/fuzz/replay.c $(CORELIBS) \
+		$(LDFLAGS_ALL) $(call pc_libs,$(PC_ALL)) -ldl -lm
+
+tests-build: all $(UNIT_TESTS) $(BENCHES) $(TOOLS) $(REPLAYS)
 
 # One test command for people and CI.
 check: tests-build

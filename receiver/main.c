@@ -323,6 +323,16 @@ static int cmd_serve(int argc, char **argv)
 	rc = 0;
 out:
 	server_stop(srv);
+	if (rc == 0) {
+		/* After server_stop (a clean stop only): no request is in flight. */
+		struct rstore_group_stats gs;
+		rstore_group_stats(st, &gs);
+		if (gs.jobs)
+			server_log("committed %llu alert and heartbeat deliveries in %llu transactions "
+				   "(group commit; largest group %llu)",
+				   (unsigned long long)gs.jobs, (unsigned long long)gs.groups,
+				   (unsigned long long)gs.largest);
+	}
 	rstore_close(st);
 	for (size_t i = 0; i < o.nowned; i++)
 		free(o.owned[i]);

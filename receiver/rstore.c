@@ -15,11 +15,26 @@
 
 #include "rstore.h"
 
+struct group_job;
+
 struct rstore {
 	sqlite3 *db;
 	pthread_mutex_t lock;
+	/* A second connection, for the device-key lookup every intake request
+	 * makes first: in WAL mode it reads while db commits, so requests
+	 * reach the group-commit queue instead of waiting behind an fsync. */
+	sqlite3 *rdb;
+	pthread_mutex_t rlock;
 	char *insert_alert_sql; /* built from intake_alert_fields */
 	char err[256];
+	/* Group commit (see group_write): the jobs waiting for a transaction,
+	 * whether one is being committed, and counts for the log.  Guarded
+	 * by qlock, which is never held while waiting for lock. */
+	pthread_mutex_t qlock;
+	pthread_cond_t qdone;
+	struct group_job *queue, **queue_tail;
+	bool committing;
+	struct rstore_group_stats stats;
 };
 
 /* Each step runs once, in order, in its own transaction.  Never edit a
@@ -304,6 +319,10 @@ int rstore_open(const char *path, struct rstore **ret)
 	if (!st)
 		return -ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->rlock, NULL);
+	pthread_mutex_init(&st->qlock, NULL);
+	pthread_cond_init(&st->qdone, NULL);
+	st->queue_tail = &st->queue;
 	/* Create the file 0600 ourselves: SQLite would use 0644, and its WAL
 	 * and shared-memory files copy the main file's mode. */
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -326,6 +345,19 @@ int rstore_open(const char *path, struct rstore **ret)
 		r = migrate(st);
 	if (r == 0)
 		r = build_insert(st);
+	if (r == 0 && sqlite3_open_v2(path, &st->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+				      NULL) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s",
+			 st->rdb ? sqlite3_errmsg(st->rdb) : "out of memory");
+		r = -EIO;
+	}
+	if (r == 0) {
+		sqlite3_busy_timeout(st->rdb, 10000);
+		if (sqlite3_exec(st->rdb, "PRAGMA query_only = ON", NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->rdb));
+			r = -EIO;
+		}
+	}
 	if (r < 0)
 		goto fail;
 	*ret = st;
@@ -341,8 +373,12 @@ void rstore_close(struct rstore *st)
 {
 	if (!st)
 		return;
+	sqlite3_close(st->rdb);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->rlock);
+	pthread_mutex_destroy(&st->qlock);
+	pthread_cond_destroy(&st->qdone);
 	free(st->insert_alert_sql);
 	free(st);
 }
@@ -364,6 +400,113 @@ void rstore_close(struct rstore *st)
 tx_out:                                                                        \
 	pthread_mutex_unlock(&(st)->lock);                                     \
 	return r_
+
+/* Group commit for the intake writes, which come from many server threads
+ * at once.  Each write is a job; jobs that arrive while a transaction is
+ * being committed queue up, and the first thread to find no commit under
+ * way runs every queued job (up to GROUP_MAX) in one transaction, each in
+ * a savepoint of its own so that one that fails is rolled back alone.  One
+ * fsync then covers the group instead of one per alert.  There is no
+ * waiting for company: a lone job commits at once, and groups form only
+ * while the disk is busy with the previous commit, out of the requests
+ * that arrived meanwhile.  A caller returns only after the COMMIT that
+ * holds its job (or with an error, and then its job is not stored), so
+ * nothing is acknowledged before it is on disk. */
+#define GROUP_MAX 256
+
+struct group_job {
+	int (*fn)(struct rstore *st, void *arg); /* the writes, inside the transaction */
+	void *arg;
+	int r;
+	bool done;
+	struct group_job *next;
+};
+
+/* Run a group of jobs in one transaction; sets each job's r. */
+static void group_commit(struct rstore *st, struct group_job *group)
+{
+	struct group_job *j;
+	int r;
+
+	pthread_mutex_lock(&st->lock);
+	r = exec(st, "BEGIN IMMEDIATE");
+	for (j = group; j; j = j->next) {
+		if (r < 0) {
+			j->r = r;
+			continue;
+		}
+		j->r = exec(st, "SAVEPOINT job");
+		if (j->r == 0)
+			j->r = j->fn(st, j->arg);
+		if (j->r < 0)
+			exec(st, "ROLLBACK TO job");
+		exec(st, "RELEASE job");
+		/* Some errors (disk full, I/O) end the whole transaction: the
+		 * jobs after it would run outside it. */
+		if (j->r < 0 && sqlite3_get_autocommit(st->db))
+			r = j->r;
+	}
+	if (r == 0)
+		r = exec(st, "COMMIT");
+	if (r < 0) {
+		exec(st, "ROLLBACK");
+		for (j = group; j; j = j->next)
+			if (j->r == 0)
+				j->r = r;
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Queue fn(st, arg) and return its result once it is committed or failed. */
+static int group_write(struct rstore *st, int (*fn)(struct rstore *st, void *arg), void *arg)
+{
+	struct group_job job = { .fn = fn, .arg = arg }, *group, *j, *next, **cut;
+	uint64_t n;
+	int r;
+
+	pthread_mutex_lock(&st->qlock);
+	*st->queue_tail = &job;
+	st->queue_tail = &job.next;
+	while (!job.done) {
+		if (st->committing) {
+			pthread_cond_wait(&st->qdone, &st->qlock);
+			continue;
+		}
+		/* Lead: take up to GROUP_MAX jobs off the queue (ours may be
+		 * further back; then we go round again). */
+		group = st->queue;
+		for (cut = &st->queue, n = 0; *cut && n < GROUP_MAX; cut = &(*cut)->next)
+			n++;
+		st->queue = *cut;
+		*cut = NULL;
+		if (!st->queue)
+			st->queue_tail = &st->queue;
+		st->committing = true;
+		pthread_mutex_unlock(&st->qlock);
+		group_commit(st, group);
+		pthread_mutex_lock(&st->qlock);
+		for (j = group; j; j = next) {
+			next = j->next; /* j may be gone once done is seen */
+			j->done = true;
+		}
+		st->committing = false;
+		st->stats.jobs += n;
+		st->stats.groups++;
+		if (n > st->stats.largest)
+			st->stats.largest = n;
+		pthread_cond_broadcast(&st->qdone);
+	}
+	r = job.r;
+	pthread_mutex_unlock(&st->qlock);
+	return r;
+}
+
+void rstore_group_stats(struct rstore *st, struct rstore_group_stats *ret)
+{
+	pthread_mutex_lock(&st->qlock);
+	*ret = st->stats;
+	pthread_mutex_unlock(&st->qlock);
+}
 
 int rstore_device_enroll(struct rstore *st, const char *id,
 			 const unsigned char pk[crypto_sign_PUBLICKEYBYTES])
@@ -389,21 +532,35 @@ int rstore_device_revoke(struct rstore *st, const char *id)
 int rstore_device_key(struct rstore *st, const char *id,
 		      unsigned char ret_pk[crypto_sign_PUBLICKEYBYTES], bool *ret_revoked)
 {
-	sqlite3_stmt *s;
-	int r = -EIO;
+	sqlite3_stmt *s = NULL;
+	int r = -EIO, step;
 
-	pthread_mutex_lock(&st->lock);
-	s = prep(st, "SELECT pubkey, revoked_at IS NOT NULL FROM devices WHERE device_id = ?",
-		 "s", id);
-	r = first_row(st, s);
-	if (r == 0 && sqlite3_column_bytes(s, 0) == crypto_sign_PUBLICKEYBYTES) {
+	pthread_mutex_lock(&st->rlock);
+	if (sqlite3_prepare_v2(st->rdb, "SELECT pubkey, revoked_at IS NOT NULL FROM devices"
+					" WHERE device_id = ?",
+			       -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		goto out;
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE)
+		r = -ENOENT;
+	else if (step == SQLITE_ROW && sqlite3_column_bytes(s, 0) == crypto_sign_PUBLICKEYBYTES) {
 		memcpy(ret_pk, sqlite3_column_blob(s, 0), crypto_sign_PUBLICKEYBYTES);
 		*ret_revoked = sqlite3_column_int(s, 1) != 0;
-	} else if (r == 0) {
-		r = -EIO; /* the CHECK constraint makes this impossible */
+		r = 0;
+	}
+	/* else -EIO: a failed step, or a key of the wrong size (which the
+	 * CHECK constraint makes impossible) */
+out:
+	if (r == -EIO) {
+		/* st->err belongs to the writers' lock; an error here is rare
+		 * enough to wait for it. */
+		pthread_mutex_lock(&st->lock);
+		snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->rdb));
+		pthread_mutex_unlock(&st->lock);
 	}
 	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(&st->rlock);
 	return r;
 }
 
@@ -588,39 +745,42 @@ static bool same_identity(sqlite3_stmt *s, const struct intake_record *rec)
 	return true;
 }
 
-int rstore_alert_put(struct rstore *st, const struct intake_record *rec,
-		     enum rstore_outcome *ret, const char **ret_flag)
+/* An intake write as a group_write job: the record, and what came of it. */
+struct put_job {
+	const struct intake_record *rec;
+	enum rstore_outcome outcome;
+	const char *flag;
+};
+
+static int alert_put_job(struct rstore *st, void *arg)
 {
+	struct put_job *job = arg;
+	const struct intake_record *rec = job->rec;
 	unsigned char digest[crypto_hash_sha256_BYTES];
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
-	enum rstore_outcome outcome = RSTORE_STORED;
-	const char *flag = NULL;
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 	int r, i = 1;
 
 	crypto_hash_sha256(digest, rec->payload, rec->payload_len);
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-
-	TX_BEGIN(st);
+	job->outcome = RSTORE_STORED;
+	job->flag = NULL;
 	s = prep(st, "SELECT signed_sha256, " IDENTITY " FROM alerts WHERE alert_id = ?", "s",
 		 rec_str(rec, "alert_id"));
 	r = first_row(st, s);
 	if (r == 0)
-		outcome = strcmp((const char *)sqlite3_column_text(s, 0), hex) == 0
-				  ? RSTORE_DUPLICATE
-			  : same_identity(s, rec) ? RSTORE_DUPLICATE_CHANGED
-						  : RSTORE_CONFLICT;
+		job->outcome = strcmp((const char *)sqlite3_column_text(s, 0), hex) == 0
+				       ? RSTORE_DUPLICATE
+			       : same_identity(s, rec) ? RSTORE_DUPLICATE_CHANGED
+						       : RSTORE_CONFLICT;
 	sqlite3_finalize(s);
-	s = NULL;
 	if (r == -ENOENT)
 		r = 0;
-	if (r < 0 || outcome != RSTORE_STORED)
-		goto done;
+	if (r < 0 || job->outcome != RSTORE_STORED)
+		return r;
 	s = prep(st, st->insert_alert_sql, NULL);
-	if (!s) {
-		r = -EIO;
-		goto done;
-	}
+	if (!s)
+		return -EIO;
 	for (const struct intake_field *f = intake_alert_fields; f->name; f++, i++) {
 		json_object *v = json_object_object_get(rec->rec, f->name);
 		if (!v)
@@ -643,37 +803,30 @@ int rstore_alert_put(struct rstore *st, const struct intake_record *rec,
 	sqlite3_bind_int64(s, i, now_s());
 	r = run(st, s);
 	if (r == 0)
-		r = chain_observe(st, rec, &flag);
-done:
-	if (r == 0) {
-		*ret = outcome;
-		*ret_flag = flag;
-	}
-	TX_END(st, r);
+		r = chain_observe(st, rec, &job->flag);
+	return r;
 }
 
-int rstore_heartbeat_put(struct rstore *st, const struct intake_record *rec,
-			 enum rstore_outcome *ret, const char **ret_flag)
+static int heartbeat_put_job(struct rstore *st, void *arg)
 {
-	enum rstore_outcome outcome = RSTORE_STORED;
-	const char *flag = NULL;
+	struct put_job *job = arg;
+	const struct intake_record *rec = job->rec;
 	sqlite3_stmt *s;
 	int r = 0;
 
-	TX_BEGIN(st);
+	job->outcome = RSTORE_STORED;
+	job->flag = NULL;
 	s = prep(st, "SELECT reported_time FROM fleet WHERE device_id = ?", "s", rec->device_id);
-	if (!s) {
-		r = -EIO;
-		goto done;
-	}
+	if (!s)
+		return -EIO;
 	int step = sqlite3_step(s);
 	if (step == SQLITE_ROW && sqlite3_column_int64(s, 0) >= rec->reported_time)
-		outcome = RSTORE_STALE;
+		job->outcome = RSTORE_STALE;
 	else if (step != SQLITE_ROW && step != SQLITE_DONE)
 		r = db_fail(st);
 	sqlite3_finalize(s);
-	if (r < 0 || outcome != RSTORE_STORED)
-		goto done;
+	if (r < 0 || job->outcome != RSTORE_STORED)
+		return r;
 	r = run(st, prep(st,
 			 "INSERT OR REPLACE INTO fleet (device_id, received_at, reported_time,"
 			 " scanner_version, lists, spool_depth, audit_seq, audit_head, signed_body)"
@@ -685,13 +838,32 @@ int rstore_heartbeat_put(struct rstore *st, const struct intake_record *rec,
 			 rec_int(rec, "spool_depth"), rec_int(rec, "audit_seq"),
 			 rec_str(rec, "audit_head"), rec->body));
 	if (r == 0)
-		r = chain_observe(st, rec, &flag);
-done:
+		r = chain_observe(st, rec, &job->flag);
+	return r;
+}
+
+static int put(struct rstore *st, int (*fn)(struct rstore *st, void *arg),
+	       const struct intake_record *rec, enum rstore_outcome *ret, const char **ret_flag)
+{
+	struct put_job job = { .rec = rec };
+	int r = group_write(st, fn, &job);
 	if (r == 0) {
-		*ret = outcome;
-		*ret_flag = flag;
+		*ret = job.outcome;
+		*ret_flag = job.flag;
 	}
-	TX_END(st, r);
+	return r;
+}
+
+int rstore_alert_put(struct rstore *st, const struct intake_record *rec,
+		     enum rstore_outcome *ret, const char **ret_flag)
+{
+	return put(st, alert_put_job, rec, ret, ret_flag);
+}
+
+int rstore_heartbeat_put(struct rstore *st, const struct intake_record *rec,
+			 enum rstore_outcome *ret, const char **ret_flag)
+{
+	return put(st, heartbeat_put_job, rec, ret, ret_flag);
 }
 
 /* The alert columns staff see, with times as ISO 8601 and the overdue

@@ -4,8 +4,9 @@
  * API tokens, notes, and the record of every staff action.
  *
  * One handle is shared by all server threads; every function takes the
- * handle's lock for its duration and runs in one transaction, so a caller
- * that got 0 from a write knows it is on disk (WAL, synchronous=FULL).
+ * handle's lock for its duration and runs in one transaction (intake
+ * writes: in a group's transaction), so a caller that got 0 from a write
+ * knows it is on disk (WAL, synchronous=FULL).
  * Functions return 0 or a negative errno; -EIO means SQLite failed (the
  * message is in rstore_errmsg()).  Returned JSON is owned by the caller.
  */
@@ -59,6 +60,10 @@ enum rstore_outcome {
 
 /* Store a verified alert (rec after intake_verify) with its raw body, and
  * check its audit chain point against what the device reported before.
+ * Intake writes from concurrent callers are committed in groups, one
+ * transaction and one fsync for all that arrived while the previous
+ * commit was under way; each call still returns 0 only once its own write
+ * is committed, and on failure nothing of it is stored.
  * *ret_flag: NULL, or "fork" / "regression" when this record raised a
  * chain flag on the device (a static string). */
 int rstore_alert_put(struct rstore *st, const struct intake_record *rec,
@@ -69,6 +74,13 @@ int rstore_alert_put(struct rstore *st, const struct intake_record *rec,
  * number, is flagged. */
 int rstore_heartbeat_put(struct rstore *st, const struct intake_record *rec,
 			 enum rstore_outcome *ret, const char **ret_flag);
+
+/* How group commit has gone since the handle was opened: intake writes,
+ * transactions they took, and the largest group (for the server's log). */
+struct rstore_group_stats {
+	uint64_t jobs, groups, largest;
+};
+void rstore_group_stats(struct rstore *st, struct rstore_group_stats *ret);
 
 /* --- alerts for staff ------------------------------------------------ */
 

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "confval.h"
 #include "fileio.h"
 
 enum ktype {
@@ -89,94 +90,13 @@ static void fail(struct parse_state *ps, const char *fmt, ...)
 static void fail(struct parse_state *ps, const char *fmt, ...)
 {
 	va_list ap;
-	int k;
 
 	if (ps->failed)
-		return;
+		return; /* the first problem is the one worth reading */
 	ps->failed = true;
-	k = snprintf(ps->err, ps->errlen, "%s: ", ps->name);
-	if (k < 0 || (size_t)k >= ps->errlen)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(ps->err + k, ps->errlen - (size_t)k, fmt, ap);
+	confval_verror(ps->err, ps->errlen, ps->name, fmt, ap);
 	va_end(ap);
-}
-
-struct suffix {
-	const char *suffix;
-	uint64_t mul;
-};
-
-/* digits, then one of the suffixes (compared without case if nocase) */
-static int parse_scaled(const char *s, const struct suffix *sfx, size_t n, bool nocase,
-			uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	for (size_t i = 0; i < n; i++) {
-		if ((nocase ? strcasecmp(end, sfx[i].suffix) : strcmp(end, sfx[i].suffix)) != 0)
-			continue;
-		if (v > UINT64_MAX / sfx[i].mul)
-			return -ERANGE;
-		*ret = v * sfx[i].mul;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-int config_parse_size(const char *s, uint64_t *ret)
-{
-	static const struct suffix sfx[] = {
-		{ "", 1 }, { "B", 1 },
-		{ "K", 1ull << 10 }, { "KB", 1ull << 10 }, { "KIB", 1ull << 10 },
-		{ "M", 1ull << 20 }, { "MB", 1ull << 20 }, { "MIB", 1ull << 20 },
-		{ "G", 1ull << 30 }, { "GB", 1ull << 30 }, { "GIB", 1ull << 30 },
-	};
-	return parse_scaled(s, sfx, sizeof(sfx) / sizeof(sfx[0]), true, ret);
-}
-
-int config_parse_count(const char *s, uint64_t *ret)
-{
-	/* case matters: m would be ambiguous next to M */
-	static const struct suffix sfx[] = {
-		{ "", 1 }, { "k", 1000 }, { "K", 1000 }, { "M", 1000000 }, { "G", 1000000000 },
-	};
-	return parse_scaled(s, sfx, sizeof(sfx) / sizeof(sfx[0]), false, ret);
-}
-
-static int parse_bool(const char *s, bool *ret)
-{
-	static const char *yes[] = { "yes", "true", "on", "1" };
-	static const char *no[] = { "no", "false", "off", "0" };
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*ret = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*ret = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static bool valid_id(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > CONFIG_DEVICE_ID_MAX)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("._:-", *s))
-			return false;
-	return true;
 }
 
 /* Split on blanks; "double quotes" keep spaces inside one pattern.
@@ -280,10 +200,10 @@ static int set_value(struct parse_state *ps, const struct key *k, const char *va
 		}
 		break;
 	case K_ID:
-		if (!valid_id(value)) {
+		if (!confval_device_id(value)) {
 			fail(ps, "[%s] %s = '%s': expected 1 to %d characters among "
 				 "letters, digits and . _ : - (an asset tag, not a person's name)",
-			     k->section, k->name, value, CONFIG_DEVICE_ID_MAX);
+			     k->section, k->name, value, CONFVAL_ID_MAX);
 			return -EINVAL;
 		}
 		break;
@@ -292,9 +212,9 @@ static int set_value(struct parse_state *ps, const struct key *k, const char *va
 	case K_COUNT: {
 		char *end = NULL;
 		if (k->type == K_SIZE)
-			r = config_parse_size(value, &v);
+			r = confval_size(value, &v);
 		else if (k->type == K_COUNT)
-			r = config_parse_count(value, &v);
+			r = confval_count(value, &v);
 		else {
 			errno = 0;
 			v = strtoull(value, &end, 10);
@@ -316,7 +236,7 @@ static int set_value(struct parse_state *ps, const struct key *k, const char *va
 		return 0;
 	}
 	case K_BOOL:
-		if (parse_bool(value, (bool *)field) < 0) {
+		if (confval_bool(value, (bool *)field) < 0) {
 			fail(ps, "[%s] %s = '%s': expected yes or no", k->section, k->name, value);
 			return -EINVAL;
 		}

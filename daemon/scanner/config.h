@@ -15,7 +15,6 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_GLOBS 256
 #define CONFIG_MAX_CATEGORIES 64
-#define CONFIG_DEVICE_ID_MAX 64
 
 struct config_category {
 	char *name;
@@ -85,10 +84,5 @@ void config_free(struct config *c);
 
 /* k for a category: its own min_matches.CATEGORY, else min_matches. */
 unsigned config_min_matches(const struct config *c, const char *category);
-
-/* Parse helpers, exposed for tests: "64M" -> 67108864 (K/M/G binary,
- * optional "iB"/"B"); "50M" pixels -> 50000000 (k/M/G decimal). */
-int config_parse_size(const char *s, uint64_t *ret);
-int config_parse_count(const char *s, uint64_t *ret);
 
 #endif

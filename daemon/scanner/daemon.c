@@ -335,7 +335,8 @@ static void c_dir_error(void *ud, const char *path, int err, bool watch)
 		log_full(LOG_WARNING, MSGID_ERROR, path, NULL, "cannot watch folder: %s; it is "
 			 "rescanned every %u s", strerror(-err), d->cfg->rescan_interval_s);
 	} else {
-		log_full(LOG_WARNING, MSGID_ERROR, path, NULL, "cannot read folder: %s; trying "
+		log_full(LOG_WARNING, MSGID_ERROR, path, NULL, "cannot read folder: %s; "
+			 "hashwatchd keeps running, watches the rest and tries this folder "
 			 "again every %u s", strerror(-err), d->cfg->rescan_interval_s);
 	}
 	if (d->nunwatched >= MAX_UNWATCHED)
@@ -828,6 +829,10 @@ static void stop(struct daemon *d)
 	pool_stop(&d->pool);
 	if (d->cfg && d->cache.index.slots)
 		save_cache(d);
+	if (d->ms && matchstate_unsaved(d->ms) && matchstate_sync(d->ms) < 0)
+		log_error("%zu match record(s) could not be saved in %s before the stop: "
+			  "those files may alert a second time after the next start",
+			  matchstate_unsaved(d->ms), d->ms->path);
 	if (d->cfg) {
 		record_counts(d);
 		record_stop(d, d->stop_reason ? d->stop_reason : "error");

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -117,6 +118,7 @@ static int load_line(struct matchstate *ms, const char *line, size_t len)
 	json_tokener *tok = json_tokener_new();
 	json_object *o = NULL, *t, *v, *alert;
 	uint8_t key[MATCHSTATE_KEY_BYTES], distinct[MATCHSTATE_KEY_BYTES];
+	struct ms_record *rec = NULL;
 	int r = -EBADMSG;
 
 	if (!tok)
@@ -126,18 +128,28 @@ static int load_line(struct matchstate *ms, const char *line, size_t len)
 	    !json_object_object_get_ex(o, "t", &t) || hexkey(o, "key", key) < 0)
 		goto out;
 	if (strcmp(json_object_get_string(t), "alerted") == 0) {
-		struct ms_record *rec = htab_get(&ms->records, key, sizeof(key));
+		rec = htab_get(&ms->records, key, sizeof(key));
 		if (!rec)
 			goto out;
 		mark_alerted(ms, rec);
+		rec->alerted_saved = true;
 		r = 0;
 	} else if (strcmp(json_object_get_string(t), "match") == 0) {
+		/* alert null: the alert went out before this line could be
+		 * written (see matchstate.h) */
 		if (hexkey(o, "distinct", distinct) < 0 ||
 		    !json_object_object_get_ex(o, "category", &v) ||
 		    !json_object_object_get_ex(o, "alert", &alert) ||
-		    !json_object_is_type(alert, json_type_object))
+		    !(alert == NULL || json_object_is_type(alert, json_type_object)))
 			goto out;
-		r = insert(ms, key, distinct, json_object_get_string(v), json_object_get(alert), NULL);
+		r = insert(ms, key, distinct, json_object_get_string(v), json_object_get(alert), &rec);
+		if (r == 0) {
+			rec->match_saved = true;
+			if (!alert) {
+				mark_alerted(ms, rec);
+				rec->alerted_saved = true;
+			}
+		}
 		if (r == -EEXIST)
 			r = 0;
 	}
@@ -158,6 +170,7 @@ int matchstate_open(const char *path, struct matchstate **ret, char *err, size_t
 		return -ENOMEM;
 	ms->fd = -1;
 	TAILQ_INIT(&ms->pending);
+	TAILQ_INIT(&ms->unsaved);
 	r = htab_init(&ms->records, rec_key, MATCHSTATE_MAX_RECORDS);
 	if (r == 0)
 		r = htab_init(&ms->distinct, rec_distinct, MATCHSTATE_MAX_RECORDS);
@@ -239,11 +252,15 @@ unsigned matchstate_count(const struct matchstate *ms, const char *cat, const ui
 	return n;
 }
 
+/* Append one line and fdatasync it.  A line that could not be written
+ * whole is cut off again, so that it cannot swallow the next one. */
 static int append(struct matchstate *ms, json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							       JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct stat st;
 	size_t len;
+	ssize_t k = 0;
 	char *line;
 	int r = 0;
 
@@ -251,6 +268,13 @@ static int append(struct matchstate *ms, json_object *o)
 		return -EBADF;
 	if (!s)
 		return -ENOMEM;
+	if (ms->torn) {
+		if (write(ms->fd, "\n", 1) != 1)
+			return errno ? -errno : -ENOSPC;
+		ms->torn = false;
+	}
+	if (fstat(ms->fd, &st) < 0)
+		return -errno;
 	len = strlen(s);
 	line = malloc(len + 1);
 	if (!line)
@@ -258,13 +282,15 @@ static int append(struct matchstate *ms, json_object *o)
 	memcpy(line, s, len);
 	line[len++] = '\n';
 	/* one write() per line: O_APPEND keeps lines whole between writers */
-	ssize_t k = write(ms->fd, line, len);
+	k = write(ms->fd, line, len);
 	if (k < 0)
 		r = -errno;
 	else if ((size_t)k != len)
 		r = -ENOSPC;
 	else if (fdatasync(ms->fd) < 0)
 		r = -errno;
+	if (r < 0 && k > 0 && ftruncate(ms->fd, st.st_size) < 0)
+		ms->torn = true;
 	free(line);
 	return r;
 }
@@ -276,40 +302,100 @@ static json_object *hexstr(const uint8_t *key)
 	return json_object_new_string(hex);
 }
 
-int matchstate_add(struct matchstate *ms, const uint8_t key[MATCHSTATE_KEY_BYTES],
-		   const uint8_t distinct[MATCHSTATE_KEY_BYTES], const char *cat,
-		   json_object *alert, struct ms_record **ret)
+/* Append a line {"t":type,"key":rec's key, ...more} and free it.
+ * more: fields to add (borrowed), or NULL. */
+static int append_line(struct matchstate *ms, const char *type, const struct ms_record *rec,
+		       json_object *more)
 {
 	json_object *o = json_object_new_object();
 	int r;
 
-	if (!o) {
-		json_object_put(alert);
+	if (!o)
 		return -ENOMEM;
+	json_object_object_add(o, "t", json_object_new_string(type));
+	json_object_object_add(o, "key", hexstr(rec->key));
+	if (more) {
+		json_object_object_foreach(more, k, v)
+			json_object_object_add(o, k, json_object_get(v));
 	}
-	json_object_object_add(o, "t", json_object_new_string("match"));
-	json_object_object_add(o, "key", hexstr(key));
-	json_object_object_add(o, "distinct", hexstr(distinct));
-	json_object_object_add(o, "category", json_object_new_string(cat));
-	json_object_object_add(o, "alert", json_object_get(alert));
-	r = insert(ms, key, distinct, cat, alert, ret);
-	if (r == 0)
-		r = append(ms, o);
+	r = append(ms, o);
 	json_object_put(o);
 	return r;
 }
 
-int matchstate_alerted(struct matchstate *ms, struct ms_record *rec)
+/* Write what of rec is not in the file yet: its match line (with
+ * "alert":null when it was alerted meanwhile, which says both), then
+ * its alerted line. */
+static int save_record(struct matchstate *ms, struct ms_record *rec)
 {
-	json_object *o = json_object_new_object();
 	int r;
 
+	if (!rec->match_saved) {
+		json_object *m = json_object_new_object();
+		if (!m)
+			return -ENOMEM;
+		json_object_object_add(m, "distinct", hexstr(rec->distinct));
+		json_object_object_add(m, "category", json_object_new_string(rec->category));
+		json_object_object_add(m, "alert", rec->alerted ? NULL : json_object_get(rec->alert));
+		r = append_line(ms, "match", rec, m);
+		json_object_put(m);
+		if (r < 0)
+			return r;
+		rec->match_saved = true;
+		rec->alerted_saved = rec->alerted;
+	}
+	if (rec->alerted && !rec->alerted_saved) {
+		r = append_line(ms, "alerted", rec, NULL);
+		if (r < 0)
+			return r;
+		rec->alerted_saved = true;
+	}
+	return 0;
+}
+
+static void mark_unsaved(struct matchstate *ms, struct ms_record *rec)
+{
+	if (rec->unsaved)
+		return;
+	rec->unsaved = true;
+	TAILQ_INSERT_TAIL(&ms->unsaved, rec, unsaved_link);
+	ms->nunsaved++;
+}
+
+int matchstate_sync(struct matchstate *ms)
+{
+	struct ms_record *rec;
+
+	while ((rec = TAILQ_FIRST(&ms->unsaved))) {
+		int r = save_record(ms, rec);
+		if (r < 0)
+			return r;
+		TAILQ_REMOVE(&ms->unsaved, rec, unsaved_link);
+		rec->unsaved = false;
+		ms->nunsaved--;
+	}
+	return 0;
+}
+
+int matchstate_add(struct matchstate *ms, const uint8_t key[MATCHSTATE_KEY_BYTES],
+		   const uint8_t distinct[MATCHSTATE_KEY_BYTES], const char *cat,
+		   json_object *alert, struct ms_record **ret)
+{
+	struct ms_record *rec = NULL;
+	int r = insert(ms, key, distinct, cat, alert, &rec);
+
+	if (r < 0)
+		return r;
+	mark_unsaved(ms, rec);
+	if (ret)
+		*ret = rec;
+	return matchstate_sync(ms);
+}
+
+int matchstate_alerted(struct matchstate *ms, struct ms_record *rec)
+{
 	mark_alerted(ms, rec);
-	if (!o)
-		return -ENOMEM;
-	json_object_object_add(o, "t", json_object_new_string("alerted"));
-	json_object_object_add(o, "key", hexstr(rec->key));
-	r = append(ms, o);
-	json_object_put(o);
-	return r;
+	if (!rec->alerted_saved)
+		mark_unsaved(ms, rec);
+	return matchstate_sync(ms);
 }

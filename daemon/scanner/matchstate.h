@@ -13,6 +13,13 @@
  * identifies (SHA-256, list id, entry id), so copies of one file count
  * once towards a threshold but each copy is alerted.  A damaged or
  * partially written line is skipped and counted, never fatal.
+ *
+ * A line that cannot be written (a full disk) is cut off again, and its
+ * record stays in memory on the unsaved list; every later write, and
+ * matchstate_sync(), first writes what is unsaved.  A record whose alert
+ * went out before its match line could be written is saved as one line,
+ *   {"t":"match",...,"alert":null}
+ * which means matched and alerted, so that the dedupe survives a restart.
  */
 #ifndef HW_SCANNER_MATCHSTATE_H
 #define HW_SCANNER_MATCHSTATE_H
@@ -32,11 +39,15 @@
 
 struct ms_record {
 	TAILQ_ENTRY(ms_record) link;   /* on the pending list while !alerted */
+	TAILQ_ENTRY(ms_record) unsaved_link; /* on the unsaved list while unsaved */
 	uint8_t key[MATCHSTATE_KEY_BYTES];
 	uint8_t distinct[MATCHSTATE_KEY_BYTES];
 	char *category;
 	json_object *alert;            /* the alert to send; NULL once sent */
 	bool alerted;
+	bool match_saved;              /* its "match" line is in the file */
+	bool alerted_saved;            /* its "alerted" state is in the file */
+	bool unsaved;                  /* on the unsaved list */
 };
 
 TAILQ_HEAD(ms_list, ms_record);
@@ -52,6 +63,9 @@ struct matchstate {
 	struct htab records;           /* key -> record */
 	struct htab distinct;          /* distinct key -> record (first seen) */
 	struct ms_list pending;
+	struct ms_list unsaved;        /* records with a line not yet written */
+	size_t nunsaved;
+	bool torn;                     /* a cut-short line could not be cut off */
 	struct ms_category cats[MATCHSTATE_MAX_CATEGORIES];
 	size_t ncats;
 	uint64_t bad_lines;            /* skipped while loading */
@@ -72,13 +86,25 @@ unsigned matchstate_count(const struct matchstate *ms, const char *category,
 			  const uint8_t *distinct);
 
 /* Remember a match; takes ownership of alert.  The record is kept in
- * memory even when the disk write fails (then -errno is returned: the
- * caller logs it). */
+ * memory, and *ret set, even when the disk write fails: then -errno is
+ * returned (the caller logs it) and the line is written by a later write
+ * or matchstate_sync(). */
 int matchstate_add(struct matchstate *ms, const uint8_t key[MATCHSTATE_KEY_BYTES],
 		   const uint8_t distinct[MATCHSTATE_KEY_BYTES], const char *category,
 		   json_object *alert, struct ms_record **ret);
 
-/* The record's alert is in the spool: remember it and drop the alert. */
+/* The record's alert is in the spool: remember it and drop the alert.
+ * -errno when the disk write fails; the record is remembered as alerted
+ * in memory either way, and written later as for matchstate_add(). */
 int matchstate_alerted(struct matchstate *ms, struct ms_record *rec);
+
+/* Write every unsaved record, oldest first.  0 when nothing is left
+ * unsaved; else -errno of the first write that failed. */
+int matchstate_sync(struct matchstate *ms);
+
+static inline size_t matchstate_unsaved(const struct matchstate *ms)
+{
+	return ms->nunsaved;
+}
 
 #endif

@@ -90,7 +90,12 @@ int queue_push(struct queue *q, const char *path, enum queue_origin origin,
 		return -ENAMETOOLONG;
 	it = htab_get(&q->index, path, len);
 	if (it) {
-		if (origin == QUEUE_EVENT && it->ready && it->origin == QUEUE_CRAWL) {
+		/* Another event for a settling file (IN_CREATE, then the writer's
+		 * IN_CLOSE_WRITE) starts its settle period again from now: counted
+		 * from the creation, the look at its end would see the bytes written
+		 * since and wait a second period.  A crawl item touched by an event
+		 * starts settling. */
+		if (origin == QUEUE_EVENT && (!it->ready || it->origin == QUEUE_CRAWL)) {
 			TAILQ_REMOVE(list_of(q, it), it, link);
 			start_settling(q, it, now_usec);
 		}

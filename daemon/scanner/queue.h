@@ -54,8 +54,10 @@ int queue_init(struct queue *q, size_t max, unsigned settle_ms);
 /* Frees every queued item; accepts a zeroed queue. */
 void queue_free(struct queue *q);
 
-/* Queue path (copied).  If it is queued already only an upgrade happens
- * (a crawl item touched by an event starts settling).  Returns 1 if added,
+/* Queue path (copied).  If it is queued already nothing is added: an event
+ * for a settling item starts its settle period again from now_usec (the
+ * settle counts from the last close, not from the creation), and a crawl
+ * item touched by an event starts settling.  Returns 1 if added,
  * 0 if already queued, -ENOSPC if the queue is full, -ENAMETOOLONG,
  * -ENOMEM. */
 int queue_push(struct queue *q, const char *path, enum queue_origin origin,

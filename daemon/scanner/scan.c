@@ -326,8 +326,8 @@ static void on_match(struct daemon *d, const struct scan_job *job,
 	json_object_get(alert); /* kept in case the match state cannot take it */
 	r = matchstate_add(d->ms, key, distinct, e.category, alert, &rec);
 	if (r < 0 && rec)
-		log_error("cannot record the match in %s: %s (it may be alerted again "
-			  "after a restart)", d->ms->path, strerror(-r));
+		log_error("cannot save the match in %s: %s; hashwatchd keeps running with "
+			  "it in memory and saves it when it can", d->ms->path, strerror(-r));
 	if (r < 0 && !rec && r != -EEXIST) {
 		/* Not even in memory (the match state is full): no dedupe and no
 		 * threshold for it, but the alert is not lost. */
@@ -482,8 +482,9 @@ static int write_alert(struct daemon *d, json_object *alert, struct ms_record *r
 	if (rec) { /* this frees the alert object: nothing of it is used after */
 		r = matchstate_alerted(d->ms, rec);
 		if (r < 0)
-			log_error("cannot record that alert %s was queued: %s (it may be queued "
-				  "again, with the same id, after a restart)", id, strerror(-r));
+			log_error("cannot save in %s that alert %s was queued: %s; hashwatchd "
+				  "keeps running with it in memory and saves it when it can",
+				  d->ms->path, id, strerror(-r));
 	}
 	char f_id[64];
 	snprintf(f_id, sizeof(f_id), "HASHWATCH_ALERT_ID=%s", id);
@@ -513,7 +514,7 @@ size_t scan_flush_alerts(struct daemon *d)
 	static uint64_t backoff = RETRY_FIRST_USEC;
 	struct ms_record *rec, *next;
 	size_t waiting = 0;
-	int first_error = 0;
+	int first_error = 0, saved;
 
 	for (rec = TAILQ_FIRST(&d->ms->pending); rec; rec = next) {
 		next = TAILQ_NEXT(rec, link);
@@ -527,16 +528,26 @@ size_t scan_flush_alerts(struct daemon *d)
 				first_error = r;
 		}
 	}
-	if (!waiting) {
+	/* the alerts written just now may have saved the rest, or not */
+	saved = matchstate_unsaved(d->ms) ? matchstate_sync(d->ms) : 0;
+	if (!waiting && saved == 0) {
 		backoff = RETRY_FIRST_USEC;
 		if (d->retry_timer)
 			sd_event_source_set_enabled(d->retry_timer, SD_EVENT_OFF);
 		return 0;
 	}
-	log_full(LOG_ERR, MSGID_ALERT_RETRY, NULL, NULL,
-		 "%zu alert(s) cannot be written to %s/spool: %s; they are kept and "
-		 "retried in %llu s", waiting, d->cfg->state_dir, strerror(-first_error),
-		 (unsigned long long)(backoff / 1000000));
+	if (waiting)
+		log_full(LOG_ERR, MSGID_ALERT_RETRY, NULL, NULL,
+			 "%zu alert(s) cannot be written to %s/spool: %s; hashwatchd keeps "
+			 "running, keeps them in memory and tries again in %llu s", waiting,
+			 d->cfg->state_dir, strerror(-first_error),
+			 (unsigned long long)(backoff / 1000000));
+	if (saved < 0)
+		log_full(LOG_ERR, MSGID_ALERT_RETRY, NULL, NULL,
+			 "%zu match record(s) cannot be saved in %s: %s; hashwatchd keeps "
+			 "running, keeps them in memory and tries again in %llu s",
+			 matchstate_unsaved(d->ms), d->ms->path, strerror(-saved),
+			 (unsigned long long)(backoff / 1000000));
 	if (!d->retry_timer)
 		sd_event_add_time_relative(d->ev, &d->retry_timer, CLOCK_MONOTONIC, backoff,
 					   100000, on_retry, d);

@@ -13,6 +13,7 @@
 #include <ini.h>
 #include <sodium.h>
 
+#include "confval.h"
 #include "fileio.h"
 #include "upconf.h"
 
@@ -21,8 +22,8 @@ enum ktype {
 	K_PATH, /* absolute path */
 	K_PIN,  /* sha256//BASE64[;sha256//BASE64...] */
 	K_UINT, /* unsigned in [min, max] */
-	K_SIZE, /* bytes, optional K or M suffix, in [min, max] */
-	K_ID,   /* device id: [A-Za-z0-9._:@/+-], 1..64 bytes */
+	K_SIZE, /* bytes (confval_size(): K, M, G suffixes), in [min, max] */
+	K_ID,   /* device id: confval_device_id() */
 };
 
 struct key {
@@ -68,16 +69,12 @@ static void fail(struct parse_state *ps, const char *fmt, ...)
 static void fail(struct parse_state *ps, const char *fmt, ...)
 {
 	va_list ap;
-	int k;
 
 	if (ps->failed)
 		return; /* the first problem is the one worth reading */
 	ps->failed = true;
-	k = snprintf(ps->err, ps->errlen, "%s: ", ps->name);
-	if (k < 0 || (size_t)k >= ps->errlen)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(ps->err + k, ps->errlen - (size_t)k, fmt, ap);
+	confval_verror(ps->err, ps->errlen, ps->name, fmt, ap);
 	va_end(ap);
 }
 
@@ -156,40 +153,12 @@ static bool check_pin(const char *v)
 	return true;
 }
 
-static bool check_id(const char *v)
+/* A whole number, or with K_SIZE a size in confval_size()'s syntax. */
+static int parse_uint(const char *v, bool size, uint64_t *ret)
 {
-	size_t n = strlen(v);
-	if (n == 0 || n > UPCONF_DEVICE_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)v[i]) && !strchr("._:@/+-", v[i]))
-			return false;
-	return true;
-}
-
-/* Decimal with an optional K or M (binary) suffix; the whole string. */
-static int parse_uint(const char *v, bool suffixes, uint64_t *ret)
-{
-	unsigned long long x;
-	uint64_t mul = 1;
-	char *end;
-
-	if (!isdigit((unsigned char)*v))
+	if (!size && strspn(v, "0123456789") != strlen(v))
 		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno)
-		return -ERANGE;
-	if (suffixes && (*end == 'K' || *end == 'k'))
-		mul = 1024, end++;
-	else if (suffixes && *end == 'M')
-		mul = 1024 * 1024, end++;
-	if (*end)
-		return -EINVAL;
-	if (x > UINT64_MAX / mul)
-		return -ERANGE;
-	*ret = x * mul;
-	return 0;
+	return size ? confval_size(v, ret) : confval_count(v, ret);
 }
 
 static void set_value(struct parse_state *ps, const struct key *k, const char *value)
@@ -220,7 +189,7 @@ static void set_value(struct parse_state *ps, const struct key *k, const char *v
 		if (r < 0 || n < k->min || n > k->max)
 			fail(ps, "[%s] %s = '%s': expected %s from %llu to %llu", k->section,
 			     k->name, value,
-			     k->type == K_SIZE ? "a size in bytes (suffix K or M allowed)"
+			     k->type == K_SIZE ? "a size in bytes (suffix K, M or G allowed)"
 					       : "a whole number",
 			     (unsigned long long)k->min, (unsigned long long)k->max);
 		else if (k->type == K_SIZE)
@@ -238,8 +207,8 @@ static void set_value(struct parse_state *ps, const struct key *k, const char *v
 					 "hashwatch-uplink(8) shows how to compute it";
 		break;
 	case K_ID:
-		why = check_id(value) ? NULL
-				      : "expected 1 to 64 letters, digits or ._:@/+- (the asset "
+		why = confval_device_id(value) ? NULL
+				      : "expected 1 to 64 letters, digits or ._:- (the asset "
 					"tag the receiver enrolled)";
 		break;
 	}

@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* a refusal always says why */
 	}
 	/* the size and count parsers on the raw text too */
-	(void)config_parse_size(text, &v);
-	(void)config_parse_count(text, &v);
+	(void)confval_size(text, &v);
+	(void)confval_count(text, &v);
 	free(text);
 	return 0;
 }

@@ -86,7 +86,7 @@ if setpriv --bounding-set=-all true 2>/dev/null; then
 	: > "$T/daemon.log"
 	start_daemon setpriv --bounding-set=-all --inh-caps=-all
 	wait_crawled 1
-	grep -q "cannot read folder: Permission denied; trying again every 600 s ($P/private)" \
+	grep -q "cannot read folder: Permission denied; hashwatchd keeps running, watches the rest and tries this folder again every 600 s ($P/private)" \
 		"$T/daemon.log" || fail "unreadable folder not reported: $(cat "$T/daemon.log")"
 	grep -q "NOT WATCHED (unreadable)" "$T/notify.log" || fail "STATUS does not show the unreadable folder"
 	cp "$T/listed4.bin" "$P/four.jpg"
@@ -132,14 +132,43 @@ if mount -t tmpfs -o size=1m tmpfs "$S" 2>/dev/null; then
 	wait_crawled 1
 	dd if=/dev/zero of="$S/filler" bs=64k 2>/dev/null # until ENOSPC
 	cp "$T/listed4.bin" "$P/full.jpg"
-	wait_for 15 "grep -q 'cannot be written to $S/spool: No space left on device; they are kept and retried' '$T/daemon.log'" ||
+	wait_for 15 "grep -q 'cannot be written to $S/spool: No space left on device; hashwatchd keeps running' '$T/daemon.log'" ||
 		fail "a full disk is not reported"
 	kill -0 "$DPID" || fail "the daemon died on a full disk"
 	[ "$(ls "$S"/spool/*.json 2>/dev/null | wc -l)" -eq 0 ] || fail "an alert appeared on a full disk"
 	ls "$S"/spool | grep -q tmp && fail "a half-written file is left in the spool"
+	note "full disk while running: $(grep -E 'error|warning' "$T/daemon.log" | sort -u | head -5)"
 	rm "$S/filler"
 	wait_for 30 "[ \$(ls '$S'/spool/*.json 2>/dev/null | wc -l) -eq 1 ]" ||
 		fail "the alert was not written once space came back"
+	stop_daemon
+	# The match was remembered although the disk was full when it was
+	# found: after a restart with a new list version, which hashes every
+	# file again, the same file and entry do not alert a second time.
+	make_list good 4 "$T/listed1.bin" "$T/listed2.bin" "$T/listed3.bin" "$T/listed4.bin"
+	start_daemon
+	wait_crawled 2
+	sleep 1
+	[ "$(ls "$S"/spool/*.json | wc -l)" -eq 1 ] ||
+		fail "the match found on a full disk was alerted again after a restart"
+	grep -q "damaged line" "$T/daemon.log" && fail "the full disk left a damaged line in the match state"
+	stop_daemon
+	grep -q "hashwatchd keeps running" "$T/daemon.log" ||
+		fail "the full-disk message does not say that the daemon keeps running"
+	# starting again on a disk that is full already (the device key is
+	# there): it starts, says so when a match cannot be written, and
+	# writes the alert once there is space
+	dd if=/dev/zero of="$S/filler" bs=64k 2>/dev/null
+	: > "$T/daemon.log"
+	start_daemon
+	wait_crawled 1
+	cp "$T/listed3.bin" "$P/full2.jpg"
+	wait_for 15 "grep -q 'cannot be written to $S/spool: No space left on device; hashwatchd keeps running' '$T/daemon.log'" ||
+		fail "a full disk at a restart is not reported: $(cat "$T/daemon.log")"
+	note "full disk at a restart: $(grep -E 'error|warning' "$T/daemon.log" | sort -u | head -5)"
+	rm "$S/filler"
+	wait_for 30 "[ \$(ls '$S'/spool/*.json 2>/dev/null | wc -l) -eq 2 ]" ||
+		fail "the alert found on a full disk at a restart was not written once space came back"
 	stop_daemon
 	# starting on a full disk without a device key: refused, and said so
 	umount "$S"; mount -t tmpfs -o size=256k tmpfs "$S"

@@ -2,7 +2,8 @@
 # daemon_idle.sh - an idle hashwatchd does not wake up: over a quiet
 # period its main process makes no context switch at all (read from
 # /proc/PID/status), and with WatchdogSec= set the only wake-ups are the
-# WATCHDOG=1 pings.  HASHWATCH_IDLE_SECONDS sets the quiet period (20 s in
+# WATCHDOG=1 pings; the workers sleep as well, at nice 10 or more.
+# HASHWATCH_IDLE_SECONDS sets the quiet period (20 s in
 # make check; the issue's measure is a minute).
 . "$(dirname "$0")/daemon_lib/common.sh"
 setup
@@ -27,10 +28,13 @@ sleep 3 # let the coalesced STATUS= update go out
 a=$(switches "$DPID"); sleep "$QUIET"; b=$(switches "$DPID")
 note "main process: $((b - a)) context switches in $QUIET quiet seconds"
 [ "$b" -eq "$a" ] || fail "$((b - a)) context switches in $QUIET s of idleness (expected 0)"
-# the workers sleep too
+# the workers sleep too, and hash at low CPU priority (nice 10 or more:
+# the student's programs go first)
 for w in $(pgrep -P "$DPID"); do
 	wa=$(switches "$w"); sleep 2; wb=$(switches "$w")
 	[ "$wa" -eq "$wb" ] || fail "worker $w woke up $((wb - wa)) times while idle"
+	ni=$(ps -o ni= -p "$w" | tr -d ' ')
+	[ "$ni" -ge 10 ] || fail "worker $w runs at nice $ni, expected 10 or more"
 done
 stop_daemon
 

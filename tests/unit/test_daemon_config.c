@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include "config.h"
+#include "confval.h"
 #include "fileio.h"
 
 #define MINIMAL "[scan]\nwatch = /home/*/Pictures\n[device]\nid = ASSET-1\n"
@@ -147,20 +148,20 @@ static void test_sizes(void **state)
 {
 	uint64_t v;
 	(void)state;
-	assert_int_equal(config_parse_size("64M", &v), 0);
+	assert_int_equal(confval_size("64M", &v), 0);
 	assert_int_equal(v, 64u << 20);
-	assert_int_equal(config_parse_size("1kib", &v), 0);
+	assert_int_equal(confval_size("1kib", &v), 0);
 	assert_int_equal(v, 1024);
-	assert_int_equal(config_parse_size("2G", &v), 0);
+	assert_int_equal(confval_size("2G", &v), 0);
 	assert_int_equal(v, 2ull << 30);
-	assert_int_equal(config_parse_size("", &v), -EINVAL);
-	assert_int_equal(config_parse_size(" 5", &v), -EINVAL);
-	assert_int_equal(config_parse_size("99999999999999999999G", &v), -ERANGE);
-	assert_int_equal(config_parse_count("50M", &v), 0);
+	assert_int_equal(confval_size("", &v), -EINVAL);
+	assert_int_equal(confval_size(" 5", &v), -EINVAL);
+	assert_int_equal(confval_size("99999999999999999999G", &v), -ERANGE);
+	assert_int_equal(confval_count("50M", &v), 0);
 	assert_int_equal(v, 50000000);
-	assert_int_equal(config_parse_count("3k", &v), 0);
+	assert_int_equal(confval_count("3k", &v), 0);
 	assert_int_equal(v, 3000);
-	assert_int_equal(config_parse_count("3m", &v), -EINVAL);
+	assert_int_equal(confval_count("3m", &v), -EINVAL);
 }
 
 /* [uplink] belongs to hashwatch-uplink, which shares the file: the scanner

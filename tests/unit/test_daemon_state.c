@@ -2,11 +2,13 @@
  * the hash table's limit and deletions, the scan queue (settle, dedupe,
  * event before crawl, hard limit), the scan cache (identity only, tag,
  * limit, damaged file), the match state (dedupe across a reopen, distinct
- * counts per category, a torn last line) and glob expansion into roots and
- * anchors. */
+ * counts per category, a torn last line, lines that cannot be written and
+ * are written later) and glob expansion into roots and anchors. */
 #include "harness.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "cache.h"
@@ -79,8 +81,11 @@ static void test_queue(void **state)
 	assert_int_equal(queue_init(&q, 3, 100), 0);
 	assert_int_equal(queue_push(&q, c, QUEUE_CRAWL, 0), 1);
 	assert_int_equal(queue_push(&q, a, QUEUE_EVENT, 1000), 1);
-	assert_int_equal(queue_push(&q, a, QUEUE_EVENT, 2000), 0); /* deduplicated */
 	assert_int_equal(queue_push(&q, gone, QUEUE_EVENT, 1000), 1);
+	/* a is written and closed: the second event is deduplicated, and the
+	 * settle counts from it, not from the first */
+	put_file(a, "12");
+	assert_int_equal(queue_push(&q, a, QUEUE_EVENT, 2000), 0);
 	assert_int_equal(queue_push(&q, b, QUEUE_EVENT, 1000), -ENOSPC);
 	assert_int_equal(queue_length(&q), 3);
 	/* only the crawl item is ready before the settle time */
@@ -89,12 +94,20 @@ static void test_queue(void **state)
 	assert_string_equal(it->path, c);
 	free(it);
 	assert_null(queue_pop(&q));
-	/* a changed file waits another period; a vanished one is dropped */
-	put_file(a, "12");
+	/* a vanished file is dropped; a is ready one period after its close */
 	assert_int_equal(queue_settle(&q, 101000), 0);
 	assert_int_equal(q.vanished, 1);
 	assert_int_equal(queue_length(&q), 1);
-	assert_int_equal(queue_settle(&q, 201000), 1);
+	assert_int_equal(queue_next_due(&q), 102000);
+	assert_int_equal(queue_settle(&q, 102000), 1);
+	it = queue_pop(&q);
+	assert_string_equal(it->path, a);
+	free(it);
+	/* a file that changes without an event waits another period */
+	assert_int_equal(queue_push(&q, a, QUEUE_EVENT, 110000), 1);
+	put_file(a, "123");
+	assert_int_equal(queue_settle(&q, 210000), 0);
+	assert_int_equal(queue_settle(&q, 310000), 1);
 	it = queue_pop(&q);
 	assert_string_equal(it->path, a);
 	free(it);
@@ -260,6 +273,80 @@ static void test_matchstate(void **state)
 	hwt_rmtree(dir);
 }
 
+static off_t file_size(const char *p)
+{
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	return st.st_size;
+}
+
+/* A full disk: the file may not grow by more than `room` bytes (a write
+ * across the limit is cut short, as on a file system that filled up). */
+static void limit_growth(const char *p, off_t room, struct rlimit *old)
+{
+	struct rlimit rl = { (rlim_t)(file_size(p) + room), RLIM_INFINITY };
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+	rl.rlim_max = old->rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+static void test_matchstate_unsaved(void **state)
+{
+	char dir[] = "/tmp/hwm.XXXXXX", p[128], err[256], *text = NULL;
+	uint8_t k[3][32], d[3][32];
+	struct matchstate *ms;
+	struct ms_record *r1 = NULL, *r2 = NULL, *r;
+	struct rlimit old;
+	size_t len = 0, pending = 0;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/matches.jsonl", dir);
+	for (int i = 0; i < 3; i++) {
+		key_of(k[i], 1 + i);
+		key_of(d[i], 11 + i);
+	}
+	assert_int_equal(matchstate_open(p, &ms, err, sizeof(err)), 0);
+	assert_int_equal(matchstate_add(ms, k[2], d[2], "csam", json_object_new_object(), NULL), 0);
+	off_t good = file_size(p);
+
+	/* the disk fills up: 10 bytes of room, a line is cut short, cut off
+	 * again, and the record is kept in memory, unsaved */
+	void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+	limit_growth(p, 10, &old);
+	json_object *a = json_object_new_object();
+	json_object_object_add(a, "alert_id", json_object_new_string("a1"));
+	int e1 = matchstate_add(ms, k[0], d[0], "csam", a, &r1);
+	int e2 = matchstate_add(ms, k[1], d[1], "csam", json_object_new_object(), &r2);
+	int e3 = matchstate_alerted(ms, r1); /* k[0]'s alert went out meanwhile */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, oldsig);
+	assert_true(e1 < 0 && e2 < 0 && e3 < 0);
+	assert_non_null(r1);
+	assert_non_null(r2);
+	assert_true(matchstate_known(ms, k[0]));
+	assert_int_equal(matchstate_unsaved(ms), 2);
+	assert_int_equal(file_size(p), good);
+
+	/* space again: both are written, k[0] as one "alert":null line */
+	assert_int_equal(matchstate_sync(ms), 0);
+	assert_int_equal(matchstate_unsaved(ms), 0);
+	matchstate_close(ms);
+	assert_int_equal(hw_read_file(p, 1 << 20, (void **)&text, &len), 0);
+	assert_non_null(strstr(text, "\"alert\":null"));
+	free(text);
+	assert_int_equal(matchstate_open(p, &ms, err, sizeof(err)), 0);
+	assert_int_equal(ms->bad_lines, 0);
+	assert_true(matchstate_known(ms, k[0]));
+	assert_true(matchstate_known(ms, k[1]));
+	assert_int_equal(matchstate_count(ms, "csam", NULL), 3);
+	TAILQ_FOREACH(r, &ms->pending, link)
+		pending++;
+	assert_int_equal(pending, 2); /* k[2] and k[1]; k[0] was alerted */
+	matchstate_close(ms);
+	hwt_rmtree(dir);
+}
+
 static bool has(char **v, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
@@ -319,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_matchstate),
+		cmocka_unit_test(test_matchstate_unsaved),
 		cmocka_unit_test(test_roots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

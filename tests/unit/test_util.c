@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include "confval.h"
 #include "fileio.h"
 #include "model.h"
 #include "walk.h"
@@ -116,6 +117,30 @@ static void test_digests(void **state)
 	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
 }
 
+/* The value syntax both configuration parsers share. */
+static void test_confval(void **state)
+{
+	bool b = false;
+	char id[CONFVAL_ID_MAX + 2];
+
+	(void)state;
+	assert_int_equal(confval_bool("On", &b), 0);
+	assert_true(b);
+	assert_int_equal(confval_bool("0", &b), 0);
+	assert_false(b);
+	assert_int_equal(confval_bool("maybe", &b), -EINVAL);
+	assert_true(confval_device_id("ASSET-0001"));
+	assert_true(confval_device_id("lab.3:b_2"));
+	assert_false(confval_device_id(""));
+	assert_false(confval_device_id("a/b"));
+	assert_false(confval_device_id("a b"));
+	memset(id, 'x', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	assert_false(confval_device_id(id));
+	id[CONFVAL_ID_MAX] = '\0';
+	assert_true(confval_device_id(id));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +150,7 @@ int main(void)
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_hex_roundtrip_and_distance),
 		cmocka_unit_test(test_digests),
+		cmocka_unit_test(test_confval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
