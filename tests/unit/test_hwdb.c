@@ -635,7 +635,7 @@ static void test_leaves(void **state)
 	uint8_t *copy;
 	size_t len, nleaves;
 	uint64_t content;
-	char mut[160], err[256];
+	char mut[160];
 
 	assert_true(pdq && ents && ent);
 	rnd_bytes(pdq, n * 32);
