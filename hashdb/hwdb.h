@@ -2,10 +2,11 @@
  *
  * A list is built on the district's machine from text (import.h), signed
  * with one or more Ed25519 keys, and on a laptop only mapped read-only and
- * verified, never parsed from text.  Opening a list costs one BLAKE2b pass
- * over the file plus one Ed25519 verification per signature; matching then
- * works straight on the mapping (multi-index hashing for Hamming models,
- * binary search for exact digests) without allocating.  Layout, trust rules
+ * verified, never parsed from text.  Opening a list costs one pass over the
+ * file to compute its digest (a tree of SHA-256 leaves, hashed on several
+ * cores: hwdigest.h) plus one Ed25519 verification per signature; matching
+ * then works straight on the mapping (multi-index hashing for Hamming
+ * models, binary search for exact digests) without allocating.  Layout, trust rules
  * and the digest an auditor compares are described in docs/hwdb-format.md.
  */
 #ifndef HW_HWDB_H
@@ -19,7 +20,7 @@
 #include "model.h"
 
 #define HWDB_LIST_ID_MAX 64       /* bytes, including the NUL */
-#define HWDB_DIGEST_BYTES 32      /* BLAKE2b-256 of the signed content */
+#define HWDB_DIGEST_BYTES 32      /* SHA-256 tree of the signed content */
 #define HWDB_MAX_SIGNERS 8        /* signatures one file can carry */
 #define HWDB_MAX_ENTRIES 200000000u /* entries per list, and hashes per model */
 #define HWDB_ID_MAX 128           /* bytes of an entry id, without the NUL */
@@ -104,6 +105,7 @@ struct hwdb;
  *                  id, or the same version with different content
  *   -EPROTONOSUPPORT  format version or model this build does not know
  *   -errno         cannot open/map, or the state file cannot be read
+ * Uses up to 4 threads for the digest while it runs (none afterwards).
  * with a one-line reason in err naming which check failed ("unsigned: ...",
  * "untrusted signer: ...", "too few signers: 1 of 2 ...", "altered: ...",
  * "truncated: ...", "older version: 3 < accepted 5 ..."). */
@@ -127,7 +129,8 @@ size_t hwdb_model_count(const struct hwdb *db, enum hw_model_id model);
 uint32_t hwdb_model_mask(const struct hwdb *db);
 /* The list's threshold for a model (model default when it has none). */
 double hwdb_threshold(const struct hwdb *db, enum hw_model_id model);
-/* BLAKE2b-256 of the signed content; stable across added signatures. */
+/* The list digest (hwdigest.h) of the signed content; stable across added
+ * signatures. */
 void hwdb_digest(const struct hwdb *db, uint8_t out[HWDB_DIGEST_BYTES]);
 /* Public keys of the signatures, with whether each is trusted by the
  * trust settings the list was opened with.  Writes up to cap; returns the

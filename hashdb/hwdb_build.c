@@ -20,6 +20,7 @@
 
 #include "fileio.h"
 #include "hwdb_format.h"
+#include "hwdigest.h"
 #include "mih.h"
 
 /* Entry strings must print safely in a terminal, a log and JSON: valid
@@ -96,15 +97,15 @@ bool hwdb_threshold_ok(const struct hw_model_info *m, double t)
 
 /* A temp file next to the target, renamed over it only when complete, so
  * a crash or a full disk never leaves a half-written list under its name.
- * Writes are buffered and, while `hashing`, fed to the BLAKE2b state that
- * becomes the list digest. */
+ * Writes are buffered and, while `hashing`, fed to the tree digest that
+ * becomes the list digest (hwdigest.h). */
 struct hwdb_out {
 	int fd;
 	int err;
 	bool hashing;
 	uint64_t off;
 	size_t blen;
-	crypto_generichash_state st;
+	struct hwdigest st;
 	char tmp[PATH_MAX];
 	uint8_t buf[1 << 16];
 };
@@ -163,7 +164,7 @@ void hwdb_out_write(struct hwdb_out *o, const void *p, size_t n)
 	const uint8_t *s = p;
 
 	if (o->hashing)
-		crypto_generichash_update(&o->st, s, n);
+		hwdigest_update(&o->st, s, n);
 	o->off += n;
 	while (n > 0 && !o->err) {
 		size_t k = sizeof(o->buf) - o->blen;
@@ -186,13 +187,19 @@ void hwdb_out_pad8(struct hwdb_out *o)
 
 void hwdb_out_hash_begin(struct hwdb_out *o)
 {
-	crypto_generichash_init(&o->st, NULL, 0, HWDB_DIGEST_BYTES);
-	o->hashing = true;
+	int r = hwdigest_init(&o->st);
+
+	if (r < 0 && !o->err)
+		o->err = r;
+	o->hashing = r == 0;
 }
 
 void hwdb_out_hash_end(struct hwdb_out *o, uint8_t digest[HWDB_DIGEST_BYTES])
 {
-	crypto_generichash_final(&o->st, digest, HWDB_DIGEST_BYTES);
+	int r = o->hashing ? hwdigest_final(&o->st, digest) : -EIO;
+
+	if (r < 0 && !o->err)
+		o->err = r;
 	o->hashing = false;
 }
 
@@ -212,6 +219,7 @@ int hwdb_out_finish(struct hwdb_out *o, const char *path, char *err, size_t errl
 		unlink(o->tmp);
 	else
 		r = hw_fsync_parent(path);
+	hwdigest_free(&o->st);
 	free(o);
 	if (r < 0)
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
@@ -224,6 +232,7 @@ void hwdb_out_free(struct hwdb_out *o)
 		return;
 	close(o->fd);
 	unlink(o->tmp);
+	hwdigest_free(&o->st);
 	free(o);
 }
 

@@ -5,6 +5,8 @@
  *   header (128 bytes) | model table | section table | sections ... |
  *   signature block (digest of everything before it + signatures)
  *
+ * The digest is hwdigest.h's tree of SHA-256 leaves.
+ *
  * Little-endian throughout; every section starts on a multiple of 8.
  */
 #ifndef HW_HWDB_FORMAT_H
@@ -26,7 +28,7 @@
 
 #define MAGIC "HWDB\r\n\x1a\n" /* the PNG trick: text-mode mangling shows */
 #define SIG_MAGIC "HWDBSIG1"
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u /* 2: the digest is a tree (hwdigest.h) */
 #define HEADER_SIZE 128u
 #define MODEL_REC 48u
 #define SECTION_REC 24u
@@ -116,7 +118,8 @@ struct hwdb_out;
 /* Create the temp file.  NULL on failure, with *ret and a reason in err. */
 struct hwdb_out *hwdb_out_new(const char *path, mode_t mode, int *ret,
 			      char *err, size_t errlen);
-/* Feed what follows to a BLAKE2b-256 state (the list digest), or stop. */
+/* Feed what follows to the list digest (hwdigest.h), or stop; a failure
+ * of the digest is reported by hwdb_out_finish. */
 void hwdb_out_hash_begin(struct hwdb_out *o);
 void hwdb_out_hash_end(struct hwdb_out *o, uint8_t digest[HWDB_DIGEST_BYTES]);
 /* Buffered write; an error is remembered and reported by finish. */

@@ -736,6 +736,12 @@ static bool hdr_ok(const struct blob_hdr *h, size_t blob_len, size_t n, unsigned
 int mih_open(const void *blob, size_t blob_len, const uint8_t *hashes,
 	     size_t n, unsigned bits, struct mih **ret)
 {
+	return mih_open_flags(blob, blob_len, hashes, n, bits, 0, ret);
+}
+
+int mih_open_flags(const void *blob, size_t blob_len, const uint8_t *hashes,
+		   size_t n, unsigned bits, unsigned flags, struct mih **ret)
+{
 	const uint8_t *b = blob;
 	struct blob_hdr hdr;
 	struct plan p, layout;
@@ -744,7 +750,7 @@ int mih_open(const void *blob, size_t blob_len, const uint8_t *hashes,
 	int r = -EBADMSG;
 
 	if (!blob || !ret || (bits != 64 && bits != 256) || (n > 0 && !hashes) ||
-	    (uintptr_t)blob % 8 != 0)
+	    (uintptr_t)blob % 8 != 0 || (flags & ~MIH_OPEN_DIGESTED))
 		return -EINVAL;
 	if (blob_len < sizeof(hdr))
 		return -EBADMSG;
@@ -752,8 +758,9 @@ int mih_open(const void *blob, size_t blob_len, const uint8_t *hashes,
 	if (!hdr_ok(&hdr, blob_len, n, bits) ||
 	    blob_len < sizeof(hdr) + hdr.nslots * sizeof(struct blob_slot))
 		return -EBADMSG;
-	if (blob_checksum(b, blob_len) != hdr.sum ||
-	    hashes_checksum(hashes, n, bits / 8) != hdr.hashes_sum)
+	if (!(flags & MIH_OPEN_DIGESTED) &&
+	    (blob_checksum(b, blob_len) != hdr.sum ||
+	     hashes_checksum(hashes, n, bits / 8) != hdr.hashes_sum))
 		return -EBADMSG;
 	p = (struct plan){ .mode = hdr.mode, .nslots = hdr.nslots, .idbits = hdr.idbits,
 			   .dmax = hdr.dmax };

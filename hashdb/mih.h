@@ -66,6 +66,14 @@ struct mih;
  * -ENOMEM (a few kB of per-view tables). */
 int mih_open(const void *blob, size_t blob_len, const uint8_t *hashes,
 	     size_t n, unsigned bits, struct mih **ret);
+
+/* mih_open with flags: MIH_OPEN_DIGESTED skips the two checksums, for a
+ * caller that has just verified blob and hashes with a cryptographic
+ * digest of its own (the list file's): the structural checks, which keep
+ * every read in bounds, still run. */
+#define MIH_OPEN_DIGESTED 1u
+int mih_open_flags(const void *blob, size_t blob_len, const uint8_t *hashes,
+		   size_t n, unsigned bits, unsigned flags, struct mih **ret);
 void mih_close(struct mih *m);
 
 /* Largest max_dist the index answers without falling back to a linear

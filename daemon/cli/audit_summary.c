@@ -177,11 +177,19 @@ static void alert_event(struct summary *s, const struct audit_record *rec, const
 	json_object *a = id ? alert(s, id) : NULL;
 	char key[32];
 
+	int64_t when = rec->time_ms;
+	const char *at = fstr(rec, "delivered_at");
+
 	if (!a)
 		return;
+	/* A delivery is recorded when the scanner reads the uplink's receipt,
+	 * which can be much later (the scanner was stopped): the receipt's own
+	 * time, when it has one, says when the receiver confirmed it. */
+	if (at && strcmp(what, "delivered") == 0 && audit_time_parse(at, &when) < 0)
+		when = rec->time_ms;
 	snprintf(key, sizeof(key), "%s_ms", what);
 	if (!json_object_object_get(a, key)) {
-		json_object_object_add(a, key, json_object_new_int64(rec->time_ms));
+		json_object_object_add(a, key, json_object_new_int64(when));
 		snprintf(key, sizeof(key), "%s_seq", what);
 		json_object_object_add(a, key, json_object_new_int64((int64_t)rec->seq));
 	}

@@ -198,7 +198,7 @@ static void print_build(const char *out, const struct hwdb *db, bool json)
 	if (json)
 		put_json(o);
 	else
-		printf("digest (BLAKE2b-256): %s\n"
+		printf("digest (SHA-256 tree): %s\n"
 		       "The list is unsigned: sign it with 'hashwatch db sign --key KEYFILE %s'.\n",
 		       digest, out);
 }
@@ -472,7 +472,7 @@ static void info_text(const char *path, const struct hwdb *db, bool checked)
 		if (n)
 			print_model_line(db, (enum hw_model_id)id);
 	}
-	printf("digest:     %s (BLAKE2b-256 of the signed content)\n", digest);
+	printf("digest:     %s (SHA-256 tree of the signed content)\n", digest);
 	signers_text(db, checked);
 }
 
@@ -624,10 +624,11 @@ static void info_help(void)
 {
 	printf("Usage: hashwatch db info [--json] [--trust PUB...] LIST.hwdb\n\n"
 	       "Show what a list holds: id, version, creation time, entries, hashes\n"
-	       "and threshold per model, the digest (BLAKE2b-256 of the signed\n"
-	       "content: compare it with the value the district publishes) and the\n"
-	       "signers.  The file's integrity is always checked; with --trust each\n"
-	       "signer is marked trusted or not (use 'db verify' for the full check).\n\n"
+	       "and threshold per model, the digest (a SHA-256 tree of the signed\n"
+	       "content, see docs/hwdb-format.md: compare it with the value the\n"
+	       "district publishes) and the signers.  The file's integrity is always\n"
+	       "checked; with --trust each signer is marked trusted or not (use\n"
+	       "'db verify' for the full check).\n\n"
 	       "      --trust PUB   a trusted public key file or folder; repeatable\n"
 	       "  -j, --json        print the result as JSON\n\n"
 	       "Exit status: 0 shown, 1 the file is damaged or altered, 2 error.\n");

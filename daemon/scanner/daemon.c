@@ -813,6 +813,12 @@ static int start(struct daemon *d, char *err, size_t len)
 	if (d->startup_jobs == 0)
 		become_ready(d);
 	scan_flush_alerts(d); /* alerts left over from the last run */
+	if (receipts_start(d, err, len) < 0) {
+		log_error("%s: deliveries confirmed by the uplink are not recorded in the audit "
+			  "log (the uplink's own log has them)", err);
+		record_error(d, "receipts", "%s", err);
+		err[0] = '\0';
+	}
 	return 0;
 }
 
@@ -831,6 +837,7 @@ static void stop(struct daemon *d)
 		record_counts(d);
 		record_stop(d, d->stop_reason ? d->stop_reason : "error");
 	}
+	receipts_stop(&d->receipts);
 	auditlog_close(d->audit);
 	crawl_free(&d->crawl);
 	watch_free(&d->watch);
@@ -867,6 +874,7 @@ int daemon_run(const char *config_path, struct config *cfg)
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
 	d.watch.fd = -1;
+	d.receipts.dirfd = d.receipts.infd = -1;
 	d.config_path = strdup(config_path);
 	/* sd-event reads these through a signalfd; SIGCHLD for the workers */
 	sigemptyset(&ss);

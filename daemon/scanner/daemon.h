@@ -21,6 +21,7 @@
 #include "matchstate.h"
 #include "pool.h"
 #include "queue.h"
+#include "receipts.h"
 #include "roots.h"
 #include "watch.h"
 
@@ -75,6 +76,7 @@ struct daemon {
 	struct auditlog *audit;
 	struct devkey key;
 	struct roots roots;
+	struct receipts receipts;   /* from the uplink (receipts.h) */
 
 	sd_event_source *inotify_src;
 	sd_event_source *settle_timer;

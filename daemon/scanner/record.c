@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "receipt.h"
 #include "record.h"
 
 int record_open(struct daemon *d, const char *path)
@@ -19,8 +20,8 @@ int record_open(struct daemon *d, const char *path)
 	return auditlog_open_with(path, &cfg, &d->audit);
 }
 
-void record_append(struct daemon *d, const char *type, json_object *fields, bool sync,
-		   uint64_t *ret_seq, char *ret_head)
+int record_append(struct daemon *d, const char *type, json_object *fields, bool sync,
+		  uint64_t *ret_seq, char *ret_head)
 {
 	int r;
 
@@ -29,7 +30,7 @@ void record_append(struct daemon *d, const char *type, json_object *fields, bool
 	if (ret_head)
 		ret_head[0] = '\0';
 	if (!d->audit)
-		return;
+		return -ENODEV;
 	r = auditlog_append(d->audit, type, fields, sync, ret_seq, ret_head);
 	if (r == -EIO) {
 		/* the handle gave up after a failure it could not undo: open the
@@ -49,6 +50,7 @@ void record_append(struct daemon *d, const char *type, json_object *fields, bool
 		if (ret_head)
 			snprintf(ret_head, AUDIT_HEAD_HEX, "%s", auditlog_head(d->audit));
 	}
+	return r < 0 ? r : 0;
 }
 
 static void put(struct daemon *d, const char *type, json_object *f, bool sync)
@@ -257,4 +259,31 @@ void record_error(struct daemon *d, const char *where, const char *fmt, ...)
 	json_object_object_add(f, "where", json_object_new_string(where));
 	json_object_object_add(f, "message", json_object_new_string(msg));
 	put(d, "error", f, true);
+}
+
+int record_receipt(struct daemon *d, const struct receipt *rc)
+{
+	json_object *f = json_object_new_object();
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	if (rc->kind == RECEIPT_KIND_ALERT) {
+		json_object_object_add(f, "alert_id", json_object_new_string(rc->alert_id));
+		json_object_object_add(f, "receiver", json_object_new_string(rc->receiver));
+		json_object_object_add(f, "http_status", json_object_new_int((int)rc->http_status));
+		json_object_object_add(f, "outcome", json_object_new_string(rc->outcome));
+		json_object_object_add(f, "delivered_at", json_object_new_string(rc->time));
+		r = record_append(d, "alert_delivered", f, true, NULL, NULL);
+	} else {
+		json_object_object_add(f, "reported_seq", json_object_new_uint64(rc->reported_seq));
+		json_object_object_add(f, "reported_head",
+				       json_object_new_string(rc->reported_head));
+		json_object_object_add(f, "receiver", json_object_new_string(rc->receiver));
+		json_object_object_add(f, "ok", json_object_new_boolean(rc->ok));
+		json_object_object_add(f, "sent_at", json_object_new_string(rc->time));
+		r = record_append(d, "heartbeat", f, false, NULL, NULL);
+	}
+	json_object_put(f);
+	return r;
 }

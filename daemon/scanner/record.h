@@ -26,8 +26,10 @@ int record_open(struct daemon *d, const char *path);
 
 /* Append one record (fields borrowed, may be NULL).  When ret_seq /
  * ret_head are given they receive the record's sequence number and the
- * chain head after it (0 and "" without an audit log). */
-void record_append(struct daemon *d, const char *type, json_object *fields, bool sync,
+ * chain head after it (0 and "" without an audit log).  Returns 0 when
+ * the record is in the log (synced if sync), else -errno (logged here;
+ * -ENODEV: no audit log is open). */
+int record_append(struct daemon *d, const char *type, json_object *fields, bool sync,
 		   uint64_t *ret_seq, char *ret_head);
 
 void record_start(struct daemon *d);
@@ -42,5 +44,9 @@ void record_counts(struct daemon *d);
 void record_skip(struct daemon *d, const char *reason, uint64_t limit);
 void record_error(struct daemon *d, const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* alert_delivered (synced) or heartbeat, from an uplink receipt; returns
+ * what record_append returned, so the receipt is deleted only after. */
+struct receipt;
+int record_receipt(struct daemon *d, const struct receipt *rc);
 
 #endif

@@ -7,10 +7,10 @@
  * Order for a match, so that no alert is lost and none is sent twice:
  * audit "match" record (fsync) -> match state line with the alert and its
  * id (fsync) -> when the category's threshold is reached: spool file
- * (temp, fsync, rename, fsync dir) -> "alerted" state line -> audit
- * "alert_queued" -> journal.  A crash anywhere leaves either a rescan that
- * finds the match again, or a pending record whose alert (same id) is
- * written at the next start.
+ * (temp, fsync, rename, fsync dir) -> audit "alert_queued" (fsync) ->
+ * "alerted" state line -> journal.  A crash anywhere leaves either a
+ * rescan that finds the match again, or a pending record whose alert (same
+ * id) is written, and recorded as queued, at the next start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -182,6 +182,24 @@ static void match_keys(const struct scan_job *job, const uint8_t sha256[32],
 static int write_alert(struct daemon *d, json_object *alert, struct ms_record *rec,
 		       unsigned count);
 
+/* The alert's id, from the match key rather than at random: the same file
+ * and entry always get the same id.  A crash after the audit "match"
+ * record but before the match state has the match makes the rescan find
+ * it again; its alert then goes out under the id that the first record
+ * already names, so the log shows one alert, not one "matched, never
+ * queued" and a second one, and the receiver sees one alert. */
+static void alert_id_for(const uint8_t key[MATCHSTATE_KEY_BYTES], char out[ALERT_ID_HEX])
+{
+	crypto_generichash_state st;
+	uint8_t id[(ALERT_ID_HEX - 1) / 2];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(id));
+	add_str(&st, "hw-alert-id");
+	crypto_generichash_update(&st, key, MATCHSTATE_KEY_BYTES);
+	crypto_generichash_final(&st, id, sizeof(id));
+	sodium_bin2hex(out, ALERT_ID_HEX, id, sizeof(id));
+}
+
 static json_object *jstr(const char *s)
 {
 	return json_object_new_string(s ? s : "");
@@ -225,7 +243,8 @@ static json_object *box_json(const struct border_box *b)
  * when it is written. */
 static json_object *build_alert(struct daemon *d, const struct list_slot *ls,
 				const struct hwdb_entry *e, const struct policy_hit *h,
-				const char *sha_hex, const char *path, unsigned k)
+				const uint8_t key[MATCHSTATE_KEY_BYTES], const char *sha_hex,
+				const char *path, unsigned k)
 {
 	json_object *a = json_object_new_object(), *sig = json_object_new_array();
 	char id[ALERT_ID_HEX], when[32];
@@ -236,7 +255,7 @@ static json_object *build_alert(struct daemon *d, const struct list_slot *ls,
 		json_object_put(sig);
 		return NULL;
 	}
-	alert_new_id(id);
+	alert_id_for(key, id);
 	clock_gettime(CLOCK_REALTIME, &now);
 	alert_time(&now, when);
 	for (int m = 1; m < HW_MODEL__MAX; m++)
@@ -325,7 +344,7 @@ static void on_match(struct daemon *d, const struct scan_job *job,
 	sodium_bin2hex(sha_hex, sizeof(sha_hex), res->hash[HW_MODEL_SHA256].bytes, 32);
 	k = config_min_matches(d->cfg, e.category);
 	count = matchstate_count(d->ms, e.category, distinct);
-	alert = build_alert(d, ls, &e, h, sha_hex, job->path, k);
+	alert = build_alert(d, ls, &e, h, key, sha_hex, job->path, k);
 	if (!alert) {
 		log_error("out of memory recording a match");
 		return;
@@ -487,6 +506,11 @@ static int write_alert(struct daemon *d, json_object *alert, struct ms_record *r
 	for (size_t i = 0; i < 3; i++)
 		if (json_object_object_get_ex(alert, carried[i], &v))
 			json_object_object_add(f, as[i], json_object_get(v));
+	/* The audit record before the state line: a crash between the two
+	 * queues the alert again (same id, same file) and repeats the record,
+	 * whereas the other order could leave a queued alert unrecorded. */
+	record_append(d, "alert_queued", f, true, NULL, NULL);
+	json_object_put(f);
 	if (rec) { /* this frees the alert object: nothing of it is used after */
 		r = matchstate_alerted(d->ms, rec);
 		if (r < 0)
@@ -494,8 +518,6 @@ static int write_alert(struct daemon *d, json_object *alert, struct ms_record *r
 				  "keeps running with it in memory and saves it when it can",
 				  d->ms->path, id, strerror(-r));
 	}
-	record_append(d, "alert_queued", f, true, NULL, NULL);
-	json_object_put(f);
 	char f_id[64];
 	snprintf(f_id, sizeof(f_id), "HASHWATCH_ALERT_ID=%s", id);
 	const char *fields[] = { f_id, NULL };

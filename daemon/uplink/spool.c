@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "receipt.h"
 #include "spool.h"
 
 struct spool {
@@ -251,4 +252,19 @@ int spool_reject(struct spool *s, const char *name, const char *reason, size_t l
 	}
 	close(rfd);
 	return r;
+}
+
+int spool_put_receipt(struct spool *s, const char *name, const char *text, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (fstatat(s->dirfd, RECEIPT_DIR, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (snprintf(path, sizeof(path), "%s/%s/%s", s->path, RECEIPT_DIR, name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return hw_write_atomic(path, text, len, 0644);
 }

@@ -72,4 +72,14 @@ int spool_remove(struct spool *s, const char *name);
 int spool_reject(struct spool *s, const char *name, const char *reason, size_t len,
 		 char ret_target[NAME_MAX + 1]);
 
+/* Write text[0..len) atomically as receipts/<name> (util/receipt.h),
+ * replacing a receipt of that name the scanner has not taken yet.  The
+ * scanner makes receipts/; the uplink never does (it would own it, and
+ * the scanner could not delete what it has read).  Mode 0644: the
+ * folder (2770, the scanner's and the spool group's) is what keeps
+ * others out, and the scanner, not in the spool group, must read it.
+ * Returns 0, -ENOENT when receipts/ does not exist (a scanner that takes
+ * no receipts), or -errno; the receipt is then not written. */
+int spool_put_receipt(struct spool *s, const char *name, const char *text, size_t len);
+
 #endif

@@ -16,8 +16,10 @@
 #include <curl/curl.h>
 
 #include "auditlog.h"
+#include "auditrec.h"
 #include "backoff.h"
 #include "post.h"
+#include "receipt.h"
 #include "spool.h"
 #include "ulog.h"
 #include "uplink.h"
@@ -35,6 +37,7 @@ struct uplink {
 	bool scan_wanted, heartbeat_wanted;
 	bool waiting; /* backing off: nothing is tried until uplink_retry() */
 	bool failing; /* the last attempt failed (the audit log was told) */
+	bool receipts_off; /* spool/receipts/ is missing (the journal was told) */
 
 	/* The heartbeat file last handled, so that one version is sent once
 	 * per run (the receiver also refuses a heartbeat that is not newer). */
@@ -250,6 +253,43 @@ static enum uplink_state refuse(struct uplink *u, const struct spool_entry *e,
 	return UPLINK_BUSY;
 }
 
+/* Tell the scanner what the receiver confirmed (util/receipt.h), so that
+ * its own audit log records it.  A failure costs the scanner's log that
+ * record, never the delivery: the receiver and this log hold it. */
+static void put_receipt(struct uplink *u, const char *name, struct receipt *rc)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	snprintf(rc->receiver, sizeof(rc->receiver), "%s", u->receiver);
+	/* the audit log's own time form, which `hashwatch audit summary` reads */
+	if (audit_time_format(audit_now_ms(), rc->time) < 0)
+		utc_now(rc->time);
+	/* the outcome is the receiver's word: printable ASCII only */
+	for (char *p = rc->outcome; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	r = receipt_format(rc, &text, &len);
+	if (r == 0)
+		r = spool_put_receipt(u->spool, name, text, len);
+	free(text);
+	if (r == -ENOENT) {
+		if (!u->receipts_off)
+			ulog_warning("%s/%s does not exist, so the scanner's audit log does not "
+				     "record deliveries (hashwatchd makes it when it starts; so "
+				     "does systemd-tmpfiles --create)", spool_path(u->spool),
+				     RECEIPT_DIR);
+		u->receipts_off = true;
+		return;
+	}
+	u->receipts_off = false;
+	if (r < 0)
+		ulog_warning("cannot write the receipt %s/%s/%s for the scanner: %s (its audit "
+			     "log will not show this delivery; this uplink's log does)",
+			     spool_path(u->spool), RECEIPT_DIR, name, strerror(-r));
+}
+
 static enum uplink_state delivered(struct uplink *u, const struct spool_entry *e,
 				   const struct wire_msg *m, const struct post_result *res,
 				   uint64_t *ret_delay)
@@ -264,6 +304,12 @@ static enum uplink_state delivered(struct uplink *u, const struct spool_entry *e
 	add_int(f, "http_status", res->status);
 	add_str(f, "outcome", code); /* "stored" or "duplicate" */
 	audit(u, "alert_delivered", f, true);
+	/* the receipt before the delete: a crash between the two sends the
+	 * alert again and writes the same receipt again, never none */
+	struct receipt rc = { .kind = RECEIPT_KIND_ALERT, .http_status = res->status };
+	snprintf(rc.alert_id, sizeof(rc.alert_id), "%s", m->alert_id);
+	snprintf(rc.outcome, sizeof(rc.outcome), "%s", code);
+	put_receipt(u, e->name, &rc);
 	r = spool_remove(u->spool, e->name);
 	if (r < 0 && r != -ENOENT)
 		return fail(u, 0, ret_delay, m->alert_id,
@@ -402,6 +448,14 @@ static void heartbeat_record(struct uplink *u, const struct attempt *a, bool ok)
 	if (!ok)
 		add_str(f, "error", a->code);
 	audit(u, "heartbeat", f, false);
+
+	struct receipt rc = { .kind = RECEIPT_KIND_HEARTBEAT, .ok = ok };
+	if (json_object_object_get_ex(a->m.record, "audit_seq", &v))
+		rc.reported_seq = (uint64_t)json_object_get_int64(v);
+	if (json_object_object_get_ex(a->m.record, "audit_head", &v))
+		snprintf(rc.reported_head, sizeof(rc.reported_head), "%s",
+			 json_object_get_string(v));
+	put_receipt(u, RECEIPT_HEARTBEAT, &rc);
 }
 
 static enum uplink_state heartbeat(struct uplink *u, uint64_t *ret_delay)

@@ -15,6 +15,7 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 	work=$(mktemp -d)
 	log=$(mktemp)
 	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+	LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
 	"$f" -max_total_time="$FUZZTIME" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$BUILD/crashes/$short-" -print_final_stats=1 \
 		"$work" $( [ -d "$seeds" ] && echo "$seeds" ) >"$log" 2>&1

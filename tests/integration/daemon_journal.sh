@@ -15,18 +15,7 @@ write_conf
 for i in 1 2 3; do noise "$P/plain$i.jpg"; done
 mkfifo "$T/go"
 
-# inside the namespace: a tmpfs on /run with our journal socket, then the
-# daemon with JOURNAL_STREAM naming its stderr (a file here)
-cat > "$T/run.sh" <<RUN
-mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal || exit 1
-python3 "$LIB/journal_listen.py" /run/systemd/journal/socket "$T/journal.jsonl" &
-for _ in \$(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
-exec 2>>"$T/stderr.log"
-export JOURNAL_STREAM=\$(stat -L -c '%d:%i' /proc/self/fd/2)
-exec "\$@"
-RUN
-: > "$T/journal.jsonl"
-DAEMON_FLAGS="" start_daemon unshare -m --propagation private sh "$T/run.sh"
+start_daemon_journal "$T/stderr.log"
 wait_for 30 "grep -q 'crawl (startup) done' '$T/journal.jsonl'" || fail "no crawl message in the journal"
 cp "$T/listed.bin" "$P/match.jpg"
 wait_for 10 "[ \$(count_alerts) -eq 1 ]" || fail "no alert"

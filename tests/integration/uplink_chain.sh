@@ -9,8 +9,6 @@
 # the uplink).
 . "$(dirname "$0")/uplink.lib"
 
-HW=$PWD/$BUILD/hashwatch
-HWD=$PWD/$BUILD/hashwatchd
 [ -x "$HW" ] && [ -x "$HWD" ] || fail "$HW or $HWD not built"
 HWD_PID=
 trap '[ -n "$HWD_PID" ] && kill -9 "$HWD_PID" 2>/dev/null; cleanup' EXIT
@@ -19,38 +17,11 @@ mk_certs
 srv_start --standin # only to learn a free port; the real receiver follows
 srv_stop
 
-# A signed list with one entry: the SHA-256 of a file we will "find".
-mkdir -p "$T/keys" "$T/lists" "$T/home/alice/Pictures"
+# A signed list with one entry: the SHA-256 of a file we will "find";
+# one configuration file for both programs.
 head -c 4096 /dev/urandom >"$T/listed.bin"
-"$HW" db keygen "$T/signer.key" >/dev/null || fail "db keygen"
-cp "$T/signer.key.pub" "$T/keys/"
-printf 'algorithm,hash,id,category,source\nsha256,%s,E-0001,csam,integration\n' \
-	"$(sha256sum "$T/listed.bin" | cut -d' ' -f1)" >"$T/list.csv"
-"$HW" db build --list-id chain-test --version 3 -o "$T/lists/chain-test.hwdb" "$T/list.csv" >/dev/null ||
-	fail "db build"
-"$HW" db sign --key "$T/signer.key" "$T/lists/chain-test.hwdb" >/dev/null || fail "db sign"
-
-# One configuration file for both programs.
-cat >"$T/uplink.conf" <<CONF
-[scan]
-watch = $T/home/*/Pictures
-settle_ms = 50
-[lists]
-dir = $T/lists
-trusted_keys = $T/keys
-[limits]
-workers = 1
-[uplink]
-url = https://127.0.0.1:$PORT
-ca_file = $T/ca.pem
-retry_min = 1
-retry_max = 2
-state_dir = $USTATE
-[state]
-dir = $STATE
-[device]
-id = $DEVICE
-CONF
+chain_list chain-test 3 "$T/listed.bin"
+chain_conf
 "$UPL" --check-config --config "$T/uplink.conf" >/dev/null || fail "the uplink refuses the shared file"
 
 "$HWD" --config "$T/uplink.conf" --foreground >>"$T/daemon.log" 2>&1 &

@@ -37,6 +37,7 @@ check_mode() {  # PATH MODE OWNER:GROUP
 }
 check_mode /var/lib/hashwatch 710 hashwatch:hashwatch
 check_mode /var/lib/hashwatch/spool 2770 hashwatch:hashwatch-spool
+check_mode /var/lib/hashwatch/spool/receipts 2770 hashwatch:hashwatch-spool
 check_mode /var/lib/hashwatch/lists 750 root:hashwatch
 check_mode /var/lib/hashwatch-uplink 750 hashwatch-uplink:hashwatch-uplink
 pass "users and state folders as sysusers.d/tmpfiles.d say"
@@ -130,6 +131,12 @@ if [ $HAVE_UP = 1 ] && [ $HAVE_RX = 1 ]; then
 		fail "no alert reached the receiver within 60 s"
 	in_root_sh 'runuser -u hashwatch-receiver -- hashwatch-receiver alerts --db /var/lib/hashwatch-receiver/receiver.db --json' | head -3
 	pass "the listed image's alert was delivered to the receiver"
+	# Through both sandboxes: the uplink (group hashwatch-spool) writes its
+	# receipt into spool/receipts/, the scanner (owner) records and deletes it.
+	wait_until 30 "hashwatch audit summary --json /var/lib/hashwatch/audit.log | grep -q '\"status\": *\"delivered\"'" ||
+		fail "the scanner's audit log does not show the alert delivered (receipts/: $(in_root ls -la /var/lib/hashwatch/spool/receipts))"
+	wait_until 10 "[ -z \"\$(ls -A /var/lib/hashwatch/spool/receipts)\" ]" || fail "a receipt was left in spool/receipts/"
+	pass "the uplink's receipt became an alert_delivered record in the scanner's audit log"
 else
 	wait_until 60 "ls /var/lib/hashwatch/spool/*.json" || fail "no alert (*.json) in the spool within 60 s"
 	pass "the listed image produced an alert in the spool: $(in_root_sh "ls /var/lib/hashwatch/spool/*.json" | head -1)"

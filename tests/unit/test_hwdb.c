@@ -9,10 +9,12 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "fileio.h"
 #include "hwdb.h"
+#include "hwdigest.h"
 #include "pdq.h"
 #include "pnm.h"
 
@@ -559,6 +561,143 @@ static void test_flipped_bytes(void **state)
 	free(orig);
 }
 
+/* The list digest as docs/hwdb-format.md defines it, written out here
+ * with libcrypto alone: SHA-256 of the prefix and one hex line per 1 MiB
+ * leaf. */
+static void doc_digest(const uint8_t *p, size_t n, uint8_t out[32])
+{
+	EVP_MD_CTX *root = EVP_MD_CTX_new();
+	uint8_t leaf[32];
+	char line[65];
+	size_t off = 0;
+
+	assert_non_null(root);
+	assert_int_equal(EVP_DigestInit_ex(root, EVP_sha256(), NULL), 1);
+	assert_int_equal(EVP_DigestUpdate(root, "hashwatch-hwdb-tree-v1\n", 23), 1);
+	do {
+		size_t k = n - off < (1u << 20) ? n - off : (1u << 20);
+		assert_int_equal(EVP_Digest(p + off, k, leaf, NULL, EVP_sha256(), NULL), 1);
+		sodium_bin2hex(line, sizeof(line), leaf, 32);
+		line[64] = '\n';
+		assert_int_equal(EVP_DigestUpdate(root, line, 65), 1);
+		off += k;
+	} while (off < n);
+	assert_int_equal(EVP_DigestFinal_ex(root, out, NULL), 1);
+	EVP_MD_CTX_free(root);
+}
+
+/* The streaming digest (the builder's) at leaf boundaries, fed in odd
+ * pieces, against the documented definition. */
+static void test_digest_definition(void **state)
+{
+	const size_t leaf = 1u << 20;
+	const size_t sizes[] = { 1, 128, leaf - 1, leaf, leaf + 1, 2 * leaf, 2 * leaf + 8 };
+	uint8_t *buf = malloc(2 * leaf + 8), a[32], b[32], c[32];
+
+	(void)state;
+	assert_non_null(buf);
+	rnd_bytes(buf, 2 * leaf + 8);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct hwdigest d;
+		size_t n = sizes[i], off = 0;
+
+		doc_digest(buf, n, a);
+		assert_int_equal(hwdigest_buf(buf, n, b), 0);
+		assert_int_equal(hwdigest_init(&d), 0);
+		while (off < n) {
+			size_t k = 1 + (size_t)(rnd() % 300000);
+			k = k < n - off ? k : n - off;
+			hwdigest_update(&d, buf + off, k);
+			off += k;
+		}
+		assert_int_equal(hwdigest_final(&d, c), 0);
+		if (memcmp(a, b, 32) != 0 || memcmp(a, c, 32) != 0)
+			fail_msg("digest of %zu bytes differs from the documented one", n);
+	}
+	free(buf);
+}
+
+/* A list of several leaves (hashed on several threads): its digest is the
+ * documented one, it matches, and a flipped byte in any leaf (first, last
+ * and a random byte of each) is refused as altered. */
+static void test_leaves(void **state)
+{
+	struct fixture *f = *state;
+	struct hwdb_trust t = { .keys = (const uint8_t(*)[32])f->pk, .nkeys = 1, .min_signers = 1 };
+	const size_t n = 40000, leaf = 1u << 20;
+	uint8_t *pdq = malloc(n * 32), digest[32], want[32];
+	uint32_t *ents = malloc(n * sizeof(*ents));
+	struct hwdb_entry *ent = malloc(n * sizeof(*ent));
+	struct hwdb_column col;
+	struct hwdb_build_spec spec = f->spec;
+	struct hwdb *db;
+	void *buf;
+	uint8_t *copy;
+	size_t len, nleaves;
+	uint64_t content;
+	char mut[160];
+
+	assert_true(pdq && ents && ent);
+	rnd_bytes(pdq, n * 32);
+	for (size_t i = 0; i < n; i++) {
+		ents[i] = (uint32_t)i;
+		ent[i] = (struct hwdb_entry){ "", "csam", "ncmec" };
+	}
+	col = (struct hwdb_column){ HW_MODEL_PDQ, pdq, ents, n };
+	spec.entries = ent;
+	spec.nentries = n;
+	spec.columns = &col;
+	spec.ncolumns = 1;
+	build_ok(&spec, f->path);
+	sign_ok(f->path, f->sk[0]);
+	assert_int_equal(hw_read_file(f->path, 1 << 26, &buf, &len), 0);
+	memcpy(&content, (uint8_t *)buf + 32, 8);
+	nleaves = (content + leaf - 1) / leaf;
+	assert_true(nleaves >= 3);
+	db = open_ok(f->path, &t);
+	hwdb_digest(db, digest);
+	doc_digest(buf, content, want);
+	assert_memory_equal(digest, want, 32);
+	for (size_t i = 0; i < n; i += 997) {
+		struct hwdb_match m[4];
+		struct hw_hash h = { .model = HW_MODEL_PDQ, .len = 32, .quality = -1 };
+		memcpy(h.bytes, pdq + i * 32, 32);
+		assert_int_equal(hwdb_lookup(db, &h, 0, m, 4), 1);
+		assert_int_equal(m[0].entry, (uint32_t)i);
+	}
+	hwdb_close(db);
+
+	copy = malloc(len);
+	assert_non_null(copy);
+	snprintf(mut, sizeof(mut), "%s/mut.hwdb", f->dir);
+	for (size_t l = 0; l < nleaves; l++) {
+		size_t lo = l * leaf, hi = lo + leaf < content ? lo + leaf : content;
+		size_t at[3] = { lo, hi - 1, lo + (size_t)(rnd() % (hi - lo)) };
+		for (int k = 0; k < 3; k++) {
+			/* the fields that locate the signature block are
+			 * refused for their own reason (test_flipped_bytes) */
+			if (at[k] < 16 || (at[k] >= 32 && at[k] < 40))
+				continue;
+			memcpy(copy, buf, len);
+			copy[at[k]] ^= 0x10;
+			write_file(mut, copy, len);
+			open_refused(mut, &t, -EBADMSG, "altered");
+		}
+	}
+
+	/* a format-1 list (BLAKE2b of the whole content) is refused with
+	 * what to do */
+	memcpy(copy, buf, len);
+	copy[8] = 1;
+	write_file(mut, copy, len);
+	open_refused(mut, &t, -EPROTONOSUPPORT, "rebuild the list");
+	free(copy);
+	free(buf);
+	free(pdq);
+	free(ents);
+	free(ent);
+}
+
 static void test_truncated(void **state)
 {
 	struct fixture *f = *state;
@@ -652,7 +791,7 @@ static void fix_digest(uint8_t *p, size_t len)
 	memcpy(&content, p + 32, 8);
 	if (content > len || len - content < 48)
 		return;
-	crypto_generichash(p + content + 16, 32, p, content, NULL, 0);
+	assert_int_equal(hwdigest_buf(p, content, p + content + 16), 0);
 }
 
 static void test_mutations(void **state)
@@ -823,6 +962,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
+		cmocka_unit_test(test_digest_definition),
+		cmocka_unit_test_setup_teardown(test_leaves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),

@@ -443,6 +443,46 @@ static void test_corrupt(void **state)
 	}
 }
 
+/* MIH_OPEN_DIGESTED (a list file whose digest covers the index) skips
+ * the checksums but none of the structural checks. */
+static void test_open_digested(void **state)
+{
+	struct set s;
+	struct mih *m = NULL;
+	uint8_t *b;
+	uint32_t w;
+
+	(void)state;
+	set_make(&s, 77, 3000, 256, 8, 4);
+	b = malloc(s.blob_len);
+	assert_non_null(b);
+	assert_int_equal(mih_open_flags(s.blob, s.blob_len, s.hashes, s.n, 256, 2, &m), -EINVAL);
+	assert_null(m);
+
+	/* a wrong checksum alone: refused by default, accepted and exact
+	 * when the caller vouches for the bytes */
+	memcpy(b, s.blob, s.blob_len);
+	b[8] ^= 1;
+	assert_int_equal(mih_open(b, s.blob_len, s.hashes, s.n, 256, &m), -EBADMSG);
+	assert_int_equal(mih_open_flags(b, s.blob_len, s.hashes, s.n, 256, MIH_OPEN_DIGESTED, &m),
+			 0);
+	for (size_t img = 0; img < s.nimg; img++)
+		check_same(m, &s, s.qs + img * s.nq * 32, s.nq, 31);
+	mih_close(m);
+	m = NULL;
+
+	/* an entry naming a hash past n (the last word of the last slot's
+	 * entries: all ones) is refused either way */
+	memcpy(b, s.blob, s.blob_len);
+	w = UINT32_MAX;
+	memcpy(b + s.blob_len - 4, &w, 4);
+	assert_int_equal(mih_open_flags(b, s.blob_len, s.hashes, s.n, 256, MIH_OPEN_DIGESTED, &m),
+			 -EBADMSG);
+	assert_null(m);
+	free(b);
+	set_free(&s);
+}
+
 struct thread_arg {
 	const struct set *s;
 	size_t first;
@@ -497,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_and_enobufs),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_open_digested),
 		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

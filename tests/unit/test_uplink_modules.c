@@ -492,6 +492,41 @@ static void test_spool_reject_never_replaces(void **state)
 	hwt_rmtree(dir);
 }
 
+/* Receipts for the scanner: only into a receipts/ the scanner made, never
+ * making it; replaced whole; readable by the scanner (0644). */
+static void test_spool_receipts(void **state)
+{
+	char dir[] = "/tmp/hwtest.XXXXXX", p[512];
+	struct spool *s = NULL;
+	struct stat st;
+	void *buf = NULL;
+	size_t len = 0;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(spool_open(dir, &s), 0);
+	assert_int_equal(spool_put_receipt(s, "a.json", "one\n", 4), -ENOENT);
+	snprintf(p, sizeof(p), "%s/receipts", dir);
+	assert_int_equal(stat(p, &st), -1); /* not made by the uplink */
+	put(dir, "receipts", "a file, not a folder", 0);
+	assert_int_equal(spool_put_receipt(s, "a.json", "one\n", 4), -ENOTDIR);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkdir(p, 0770), 0);
+	assert_int_equal(spool_put_receipt(s, "a.json", "one\n", 4), 0);
+	assert_int_equal(spool_put_receipt(s, "a.json", "two!\n", 5), 0);
+	snprintf(p, sizeof(p), "%s/receipts/a.json", dir);
+	assert_int_equal(hw_read_file(p, 100, &buf, &len), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(buf, "two!\n", 5);
+	free(buf);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	/* the alert files are untouched and receipts/ is not an alert */
+	assert_int_equal(spool_classify("receipts"), SPOOL_OTHER);
+	spool_close(s);
+	hwt_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_spool_scan_oldest_first),
 		cmocka_unit_test(test_spool_read_remove),
 		cmocka_unit_test(test_spool_reject_never_replaces),
+		cmocka_unit_test(test_spool_receipts),
 	};
 	if (sodium_init() < 0)
 		return 1;

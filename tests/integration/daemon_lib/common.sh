@@ -176,3 +176,21 @@ verify_alert() {
 
 # random bytes that no list holds
 noise() { head -c "${2:-4096}" /dev/urandom > "$1"; }
+
+# start_daemon_journal STDERR_FILE: start_daemon as systemd would with its
+# output connected to the journal: inside a private mount namespace, a
+# tmpfs on /run holds a listener on journald's socket path (entries as JSON
+# lines in $T/journal.jsonl) and the daemon runs with JOURNAL_STREAM naming
+# its stderr (STDERR_FILE).  The caller checks `unshare -m true` first.
+start_daemon_journal() {
+	cat > "$T/run.sh" <<RUN
+mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal || exit 1
+python3 "$LIB/journal_listen.py" /run/systemd/journal/socket "$T/journal.jsonl" &
+for _ in \$(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
+exec 2>>"$1"
+export JOURNAL_STREAM=\$(stat -L -c '%d:%i' /proc/self/fd/2)
+exec "\$@"
+RUN
+	: > "$T/journal.jsonl"
+	DAEMON_FLAGS="" start_daemon unshare -m --propagation private sh "$T/run.sh"
+}
