@@ -286,3 +286,16 @@ int hasher_run(const void *buf, size_t len, uint32_t mask, unsigned flags,
 	hw_image_free(&img);
 	return r;
 }
+
+const char *hasher_region_name(enum hasher_region r)
+{
+	switch (r) {
+	case HASHER_INNER:
+		return "inner";
+	case HASHER_INNER_OUTER:
+		return "inner_outer";
+	case HASHER_WHOLE:
+		break;
+	}
+	return "whole";
+}

@@ -63,6 +63,10 @@ enum hasher_region {
 };
 #define HASHER_NREGIONS 3
 
+/* The region's name in alerts, audit records and `hashwatch hash --json`:
+ * "whole", "inner" or "inner_outer" (a static string). */
+const char *hasher_region_name(enum hasher_region r);
+
 /* One region's hashes as a matcher reads them, so that the inner region
  * is queried exactly like the whole image.  Pointers into the result. */
 struct hasher_view {

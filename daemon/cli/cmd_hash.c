@@ -71,12 +71,6 @@ static void list_models(void)
 		       m[i].optional_module ? " [hashwatch-opencv]" : "");
 }
 
-/* The name of an inner region in the output. */
-static const char *region_name(enum hasher_region r)
-{
-	return r == HASHER_INNER_OUTER ? "inner_outer" : "inner";
-}
-
 /* The hashes of one region (the whole image or the inside of its
  * borders) as members of o. */
 static void json_add_hashes(json_object *o, const struct hasher_view *v)
@@ -120,7 +114,7 @@ static void print_json(const char *path, const struct hasher_result *res,
 			json_object_array_add(box, json_object_new_int64(b[k]));
 		json_object_object_add(in, "box", box);
 		json_add_hashes(in, &v[i]);
-		json_object_object_add(o, region_name(v[i].region), in);
+		json_object_object_add(o, hasher_region_name(v[i].region), in);
 	}
 	if (error)
 		json_object_object_add(o, "error", json_object_new_string(error));
@@ -172,7 +166,7 @@ static void print_text(const char *path, const struct hasher_result *res,
 	for (unsigned i = 1; i < n; i++) {
 		char prefix[32];
 		const struct border_box *b = &v[i].box;
-		snprintf(prefix, sizeof(prefix), "%s_", region_name(v[i].region));
+		snprintf(prefix, sizeof(prefix), "%s_", hasher_region_name(v[i].region));
 		printf("%sbox=%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%" PRIu32 " ", prefix,
 		       b->x, b->y, b->w, b->h);
 		text_hashes(prefix, &v[i]);

@@ -213,20 +213,6 @@ static json_object *distance_json(enum hw_model_id model, double dist)
 	return json_object_new_double(dist);
 }
 
-/* The alert's name of the region a match was found in. */
-static const char *region_name(enum hasher_region r)
-{
-	switch (r) {
-	case HASHER_INNER:
-		return "inner";
-	case HASHER_INNER_OUTER:
-		return "inner_outer";
-	case HASHER_WHOLE:
-		break;
-	}
-	return "whole";
-}
-
 /* [x, y, w, h] in the file's pixels: where inside its frame the matched
  * picture is (metadata about the listed picture, not the file's content). */
 static json_object *box_json(const struct border_box *b)
@@ -278,7 +264,7 @@ static json_object *build_alert(struct daemon *d, const struct list_slot *ls,
 	json_object_object_add(a, "quality", h->quality >= 0 ? json_object_new_int(h->quality) : NULL);
 	json_object_object_add(a, "dihedral_variant",
 			       h->variant >= 0 ? json_object_new_int(h->variant) : NULL);
-	json_object_object_add(a, "region", jstr(region_name(h->region)));
+	json_object_object_add(a, "region", jstr(hasher_region_name(h->region)));
 	if (h->region != HASHER_WHOLE)
 		json_object_object_add(a, "box", box_json(&h->box));
 	json_object_object_add(a, "confirmed", json_object_new_boolean(h->confirmed));
@@ -379,7 +365,7 @@ static void on_match(struct daemon *d, const struct scan_job *job,
 		 "match: list %s entry %s (%s distance %g, %s, region %s); category %s: "
 		 "%u distinct match(es), alert threshold %u",
 		 hwdb_list_id(ls->db), e.id ? e.id : "?", hw_model_by_id(h->model)->name,
-		 h->distance, h->confirmed ? "confirmed" : "unconfirmed", region_name(h->region),
+		 h->distance, h->confirmed ? "confirmed" : "unconfirmed", hasher_region_name(h->region),
 		 e.category, count, k);
 }
 

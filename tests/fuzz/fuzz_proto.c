@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_result *m = calloc(1, sizeof(*m) + 1);
 	struct hasher_result *res = malloc(sizeof(*res));
-	char why[256];
+	char why[256] = "";
 	int nr = -1;
 
 	if (!m || !res)
