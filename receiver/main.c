@@ -681,7 +681,7 @@ static int cmd_user(int argc, char **argv)
 		"logins (a running server needs no restart); 'enable' allows logins again\n"
 		"(make new API tokens).  The last enabled admin cannot be disabled.  Both are\n"
 		"recorded in the staff action log as done by cli:OS-USER.\n";
-	char pw[256], hash[crypto_pwhash_STRBYTES];
+	char pw[256], hash[crypto_pwhash_STRBYTES], by[96];
 	struct dbopts o = { 0 };
 	struct rstore *st = NULL;
 	json_object *arr = NULL;
@@ -746,8 +746,9 @@ static int cmd_user(int argc, char **argv)
 	}
 	if (open_db("user", o.db, &st) < 0)
 		goto out;
-	r = strcmp(sub, "add") == 0 ? rstore_user_add(st, argv[i], o.role, hash)
-				    : rstore_user_passwd(st, argv[i], hash);
+	cli_actor(by, sizeof(by));
+	r = strcmp(sub, "add") == 0 ? rstore_user_add(st, argv[i], o.role, hash, by)
+				    : rstore_user_passwd(st, argv[i], hash, by);
 	if (r == -EEXIST)
 		err("user", "user %s exists ('" PROG " user passwd' changes a password)", argv[i]);
 	else if (r == -ENOENT)

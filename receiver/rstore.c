@@ -1103,7 +1103,7 @@ static bool role_ok(const char *role)
 }
 
 int rstore_user_add(struct rstore *st, const char *name, const char *role,
-		    const char *pwhash)
+		    const char *pwhash, const char *by)
 {
 	if (!role_ok(role) || !*name || strlen(name) > 64)
 		return -EINVAL;
@@ -1112,11 +1112,12 @@ int rstore_user_add(struct rstore *st, const char *name, const char *role,
 				 " VALUES (?, ?, ?, ?)",
 			     "sssi", name, role, pwhash, now_s()));
 	if (r == 0)
-		r = log_action(st, "(command line)", "user_add", NULL, name);
+		r = log_action(st, by, "user_add", NULL, name);
 	TX_END(st, r);
 }
 
-int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash)
+int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash,
+		       const char *by)
 {
 	TX_BEGIN(st);
 	int r = run(st, prep(st, "UPDATE users SET pwhash = ? WHERE name = ?", "ss", pwhash,
@@ -1129,7 +1130,7 @@ int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash)
 				     " (SELECT id FROM users WHERE name = ?)",
 				 "s", name));
 	if (r == 0)
-		r = log_action(st, "(command line)", "user_passwd", NULL, name);
+		r = log_action(st, by, "user_passwd", NULL, name);
 	TX_END(st, r);
 }
 

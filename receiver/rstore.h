@@ -123,11 +123,14 @@ int rstore_flags_clear(struct rstore *st, const char *device_id, const char *use
 
 #define RSTORE_ROLE_MAX 16
 
-/* Add a user with a crypto_pwhash_str() hash.  -EEXIST, -EINVAL (role). */
+/* Add a user with a crypto_pwhash_str() hash; recorded in the action log
+ * as done by `by` (e.g. "cli:root").  -EEXIST, -EINVAL (role). */
 int rstore_user_add(struct rstore *st, const char *name, const char *role,
-		    const char *pwhash);
-/* Replace a user's password hash.  -ENOENT. */
-int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash);
+		    const char *pwhash, const char *by);
+/* Replace a user's password hash (ending the user's sessions), recorded as
+ * done by `by`.  -ENOENT. */
+int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash,
+		       const char *by);
 /* Look a user up for login: role, password hash and whether an admin
  * disabled the login.  -ENOENT. */
 int rstore_user_get(struct rstore *st, const char *name, char ret_role[RSTORE_ROLE_MAX],

@@ -99,6 +99,8 @@ ok "the last enabled admin cannot be disabled"
 	(.action | test("^user_(en|dis)able$"))) | "\(.action) \(.detail)"] | reverse | join(",")' "$T/out")" = \
 	"user_disable alice,user_enable alice,user_disable root2,user_enable root2,user_disable root1" ] ||
 	fail "action log: $(jq -c '[.[] | select(.action | test("able"))]' "$T/out")"
+jq -e --arg me "$ME" '[.[] | select(.action == "user_add" and .user == $me)] | length == 4' "$T/out" >/dev/null ||
+	fail "user add is not in the action log as done by $ME"
 ok "actions recorded with who ($ME) and when"
 
 # 6. Idle timeout (4 s here): a session slides with use (6 s in all, never
