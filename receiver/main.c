@@ -333,6 +333,9 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	server_log("listening on %s (port %u)%s", o.cfg.listen, srv->port,
 		   o.cfg.insecure_http ? " without TLS (test mode)" : " with TLS");
+	server_log("dashboard logins end after %lld s without a request (0: no idle limit) "
+		   "and after %lld s in any case",
+		   (long long)o.cfg.session_idle, (long long)o.cfg.session_ttl);
 	if (o.port_file) {
 		char buf[16];
 		int n = snprintf(buf, sizeof(buf), "%u\n", srv->port);
