@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,26 @@ static int parse_num(const char *s, long min, long max, long *ret)
 	if (errno || end == s || *end || v < min || v > max)
 		return -EINVAL;
 	*ret = v;
+	return 0;
+}
+
+/* The idle timeout: whole minutes ("30"), or seconds with an "s" suffix
+ * ("90s", for tests); 0 turns it off.  At most a week. */
+static int parse_idle(const char *s, long *ret_seconds)
+{
+	size_t n = strlen(s);
+	bool secs = n > 1 && s[n - 1] == 's';
+	char num[16];
+	long v;
+
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n + 1);
+	if (secs)
+		num[n - 1] = '\0';
+	if (parse_num(num, 0, secs ? 7 * 86400 : 7 * 1440, &v) < 0)
+		return -EINVAL;
+	*ret_seconds = secs ? v : v * 60;
 	return 0;
 }
 
@@ -141,6 +162,7 @@ struct serve_opts {
 	const char *db, *port_file;
 	long retention_days;
 	long escalate_minutes, stale_minutes, threads;
+	long session_idle; /* seconds */
 	char *owned[8]; /* strings from the config file */
 	size_t nowned;
 };
@@ -148,7 +170,8 @@ struct serve_opts {
 static const char serve_usage[] =
 	"Usage: " PROG " serve --listen ADDR:PORT --tls-cert FILE --tls-key FILE --db PATH\n"
 	"                     [--retention-days N] [--escalate-minutes N] [--stale-minutes N]\n"
-	"                     [--threads N] [--config FILE] [--port-file FILE]\n\n"
+	"                     [--session-idle MINUTES] [--threads N] [--config FILE]\n"
+	"                     [--port-file FILE]\n\n"
 	"Receive signed alerts and heartbeats from enrolled laptops over HTTPS and serve\n"
 	"the response team's dashboard on the same address.\n\n"
 	"  --listen ADDR:PORT     address to listen on, e.g. 0.0.0.0:8443 or [::]:8443\n"
@@ -158,6 +181,9 @@ static const char serve_usage[] =
 	"                         runs at start and daily\n"
 	"  --escalate-minutes N   unacknowledged alerts older than N minutes are overdue (15)\n"
 	"  --stale-minutes N      devices silent for N minutes are stale (60)\n"
+	"  --session-idle MINUTES a dashboard login ends after this long without a\n"
+	"                         request (30; '90s' gives seconds; 0: only the 8-hour\n"
+	"                         limit); API tokens have no idle timeout\n"
 	"  --threads N            worker threads (4)\n"
 	"  --config FILE          INI file with a [receiver] section using the same names\n"
 	"                         (listen, tls_cert, tls_key, db, retention_days, ...);\n"
@@ -173,6 +199,8 @@ static int serve_ini(void *user, const char *section, const char *name, const ch
 
 	if (strcmp(section, "receiver") != 0)
 		return 1;
+	if (strcmp(name, "session_idle") == 0)
+		return parse_idle(value, &o->session_idle) == 0;
 	if (strcmp(name, "retention_days") == 0 || strcmp(name, "escalate_minutes") == 0 ||
 	    strcmp(name, "stale_minutes") == 0 || strcmp(name, "threads") == 0) {
 		if (parse_num(value, 0, 100000, &n) < 0)
@@ -206,6 +234,7 @@ static int cmd_serve(int argc, char **argv)
 		{ "escalate-minutes", required_argument, NULL, 'e' },
 		{ "stale-minutes", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "session-idle", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "insecure-http", no_argument, NULL, 'I' },
@@ -213,9 +242,9 @@ static int cmd_serve(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve_opts o = { .retention_days = 90, .escalate_minutes = 15,
-				.stale_minutes = 60, .threads = 4 };
+				.stale_minutes = 60, .threads = 4, .session_idle = 30 * 60 };
 	struct serve_opts cli = { .retention_days = -1, .escalate_minutes = -1,
-				  .stale_minutes = -1, .threads = -1 };
+				  .stale_minutes = -1, .threads = -1, .session_idle = -1 };
 	const char *config = NULL;
 	struct rstore *st = NULL;
 	struct server *srv = NULL;
@@ -238,6 +267,13 @@ static int cmd_serve(int argc, char **argv)
 		case 'e': num = &cli.escalate_minutes; break;
 		case 's': num = &cli.stale_minutes; break;
 		case 't': num = &cli.threads; break;
+		case 'i':
+			if (parse_idle(optarg, &cli.session_idle) < 0) {
+				err("serve", "--session-idle wants whole minutes (or seconds with an "
+					     "'s' suffix), not '%s'", optarg);
+				return EXIT_ERR;
+			}
+			break;
 		case 'h': fputs(serve_usage, stdout); return 0;
 		default: fputs(serve_usage, stderr); return EXIT_ERR;
 		}
@@ -266,6 +302,7 @@ static int cmd_serve(int argc, char **argv)
 	if (cli.escalate_minutes >= 0) o.escalate_minutes = cli.escalate_minutes;
 	if (cli.stale_minutes >= 0) o.stale_minutes = cli.stale_minutes;
 	if (cli.threads > 0) o.threads = cli.threads;
+	if (cli.session_idle >= 0) o.session_idle = cli.session_idle;
 	if (!o.cfg.listen || !o.db) {
 		err("serve", "--listen and --db are required ('" PROG " serve --help')");
 		goto out;
@@ -274,6 +311,7 @@ static int cmd_serve(int argc, char **argv)
 	o.cfg.escalate_after = (int64_t)o.escalate_minutes * 60;
 	o.cfg.stale_after = (int64_t)o.stale_minutes * 60;
 	o.cfg.session_ttl = 8 * 3600;
+	o.cfg.session_idle = o.session_idle;
 
 	/* Signals are taken synchronously by this thread; the server's threads
 	 * inherit the blocked mask. */
@@ -295,6 +333,9 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	server_log("listening on %s (port %u)%s", o.cfg.listen, srv->port,
 		   o.cfg.insecure_http ? " without TLS (test mode)" : " with TLS");
+	server_log("dashboard logins end after %lld s without a request (0: no idle limit) "
+		   "and after %lld s in any case",
+		   (long long)o.cfg.session_idle, (long long)o.cfg.session_ttl);
 	if (o.port_file) {
 		char buf[16];
 		int n = snprintf(buf, sizeof(buf), "%u\n", srv->port);
@@ -585,17 +626,65 @@ out:
 	return r;
 }
 
+/* Who runs this command, for the staff action log: "cli:" and the OS
+ * user name (the uid when it has none). */
+static void cli_actor(char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw && pw->pw_name)
+		snprintf(buf, size, "cli:%s", pw->pw_name);
+	else
+		snprintf(buf, size, "cli:uid %lu", (unsigned long)geteuid());
+}
+
+/* `user disable|enable`: an exit status. */
+static int user_enable(const char *db, const char *name, bool enable)
+{
+	const char *verb = enable ? "enabled" : "disabled";
+	struct rstore *st = NULL;
+	char by[96];
+	int rc = EXIT_ERR, r;
+
+	if (open_db("user", db, &st) < 0)
+		return EXIT_ERR;
+	cli_actor(by, sizeof(by));
+	r = rstore_user_enable(st, name, enable, by);
+	if (r == 0) {
+		printf("%s %s%s\n", verb, name,
+		       enable ? " (make new API tokens if it needs any)"
+			      : "; its sessions and API tokens have ended");
+		rc = 0;
+	} else if (r == -EALREADY) {
+		printf("%s is already %s\n", name, verb);
+		rc = 0;
+	} else if (r == -ENOENT) {
+		err("user", "no user %s ('" PROG " user list' shows them)", name);
+	} else if (r == -EPERM) {
+		err("user", "%s is the last enabled admin; add or enable another admin first", name);
+	} else {
+		err("user", "%s", rstore_errmsg(st));
+	}
+	rstore_close(st);
+	return rc;
+}
+
 static int cmd_user(int argc, char **argv)
 {
 	static const char usage[] =
 		"Usage: " PROG " user add --db PATH --role responder|auditor|admin NAME\n"
 		"       " PROG " user passwd --db PATH NAME\n"
+		"       " PROG " user disable --db PATH NAME\n"
+		"       " PROG " user enable --db PATH NAME\n"
 		"       " PROG " user list --db PATH [--json]\n\n"
 		"Manage the response team's dashboard logins.  The password is read from\n"
 		"standard input (prompted twice on a terminal; at least 10 characters) and\n"
 		"stored as an argon2id hash.  Roles: responder (triage), auditor (read-only),\n"
-		"admin (triage, staff action log, clearing device flags).\n";
-	char pw[256], hash[crypto_pwhash_STRBYTES];
+		"admin (triage, staff action log, clearing device flags).\n\n"
+		"'disable' ends the user's sessions and API tokens at once and refuses their\n"
+		"logins (a running server needs no restart); 'enable' allows logins again\n"
+		"(make new API tokens).  The last enabled admin cannot be disabled.  Both are\n"
+		"recorded in the staff action log as done by cli:OS-USER.\n";
+	char pw[256], hash[crypto_pwhash_STRBYTES], by[96];
 	struct dbopts o = { 0 };
 	struct rstore *st = NULL;
 	json_object *arr = NULL;
@@ -606,7 +695,8 @@ static int cmd_user(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (strcmp(sub, "add") && strcmp(sub, "passwd") && strcmp(sub, "list")) {
+	if (strcmp(sub, "add") && strcmp(sub, "passwd") && strcmp(sub, "list") &&
+	    strcmp(sub, "disable") && strcmp(sub, "enable")) {
 		fputs(usage, stderr);
 		return EXIT_ERR;
 	}
@@ -623,8 +713,13 @@ static int cmd_user(int argc, char **argv)
 			else
 				for (size_t k = 0; k < json_object_array_length(arr); k++) {
 					json_object *u = json_object_array_get_idx(arr, k);
-					printf("%-24s %-10s %s\n", str_or(u, "name", ""),
-					       str_or(u, "role", ""), str_or(u, "created_at", ""));
+					printf("%-24s %-10s %-9s %s\n", str_or(u, "name", ""),
+					       str_or(u, "role", ""),
+					       json_object_get_boolean(
+						       json_object_object_get(u, "disabled"))
+						       ? "disabled"
+						       : "enabled",
+					       str_or(u, "created_at", ""));
 				}
 			rc = 0;
 		}
@@ -633,6 +728,10 @@ static int cmd_user(int argc, char **argv)
 	if (argc - i != 1 || !valid_name(argv[i]) || (strcmp(sub, "add") == 0 && !o.role)) {
 		fputs(usage, stderr);
 		return EXIT_ERR;
+	}
+	if (strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0) {
+		rc = user_enable(o.db, argv[i], strcmp(sub, "enable") == 0);
+		goto out;
 	}
 	if (o.role && strcmp(o.role, "responder") && strcmp(o.role, "auditor") &&
 	    strcmp(o.role, "admin")) {
@@ -650,8 +749,9 @@ static int cmd_user(int argc, char **argv)
 	}
 	if (open_db("user", o.db, &st) < 0)
 		goto out;
-	r = strcmp(sub, "add") == 0 ? rstore_user_add(st, argv[i], o.role, hash)
-				    : rstore_user_passwd(st, argv[i], hash);
+	cli_actor(by, sizeof(by));
+	r = strcmp(sub, "add") == 0 ? rstore_user_add(st, argv[i], o.role, hash, by)
+				    : rstore_user_passwd(st, argv[i], hash, by);
 	if (r == -EEXIST)
 		err("user", "user %s exists ('" PROG " user passwd' changes a password)", argv[i]);
 	else if (r == -ENOENT)
@@ -704,6 +804,8 @@ static int cmd_token(int argc, char **argv)
 	r = rstore_cred_add(st, hash, argv[i], false, NULL, 0, o.label ? o.label : "api");
 	if (r == -ENOENT)
 		err("token", "no user %s ('" PROG " user add' first)", argv[i]);
+	else if (r == -EPERM)
+		err("token", "%s is disabled ('" PROG " user enable' first)", argv[i]);
 	else if (r < 0)
 		err("token", "%s", rstore_errmsg(st));
 	else {
@@ -725,7 +827,7 @@ static const struct {
 	{ "devices", cmd_devices, "list enrolled laptops and their fleet state" },
 	{ "revoke", cmd_revoke, "revoke a laptop's enrolment" },
 	{ "alerts", cmd_alerts, "list stored alerts (--json: JSON Lines)" },
-	{ "user", cmd_user, "add dashboard users, change passwords, list users" },
+	{ "user", cmd_user, "add, disable, enable and list dashboard users; passwords" },
 	{ "token", cmd_token, "make an API token for a SIEM" },
 	{ "purge", cmd_purge, "delete closed alerts past the retention period" },
 };

@@ -104,12 +104,19 @@ static const char *const migrations[] = {
 	 * whole image) and the box of an inner region, as JSON */
 	"ALTER TABLE alerts ADD COLUMN region TEXT NOT NULL DEFAULT 'whole';"
 	"ALTER TABLE alerts ADD COLUMN box TEXT;",
+	/* 3: staff logins an admin disabled (NULL: enabled), and when a
+	 * session was last used, for the idle timeout (NULL: not since it was
+	 * made, so created_at counts) */
+	"ALTER TABLE users ADD COLUMN disabled_at INTEGER;"
+	"ALTER TABLE users ADD COLUMN disabled_by TEXT;"
+	"ALTER TABLE credentials ADD COLUMN last_used INTEGER;",
 };
 
 #define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col ", 'unixepoch')"
 
 /* Columns that hold 0/1 and are shown as JSON booleans. */
-static const char *const bool_columns[] = { "confirmed", "overdue", "stale", "revoked", NULL };
+static const char *const bool_columns[] = { "confirmed", "overdue", "stale", "revoked",
+						    "disabled", NULL };
 
 static int64_t now_s(void)
 {
@@ -1036,7 +1043,8 @@ int rstore_alert_triage(struct rstore *st, const char *alert_id, const char *use
 	}
 	if (strcmp(step, "assign") == 0) {
 		char role[RSTORE_ROLE_MAX];
-		s = prep(st, "SELECT role FROM users WHERE name = ?", "s", arg);
+		s = prep(st, "SELECT role FROM users WHERE name = ? AND disabled_at IS NULL", "s",
+			 arg);
 		if (!s) {
 			r = -EIO;
 			goto done;
@@ -1095,7 +1103,7 @@ static bool role_ok(const char *role)
 }
 
 int rstore_user_add(struct rstore *st, const char *name, const char *role,
-		    const char *pwhash)
+		    const char *pwhash, const char *by)
 {
 	if (!role_ok(role) || !*name || strlen(name) > 64)
 		return -EINVAL;
@@ -1104,11 +1112,12 @@ int rstore_user_add(struct rstore *st, const char *name, const char *role,
 				 " VALUES (?, ?, ?, ?)",
 			     "sssi", name, role, pwhash, now_s()));
 	if (r == 0)
-		r = log_action(st, "(command line)", "user_add", NULL, name);
+		r = log_action(st, by, "user_add", NULL, name);
 	TX_END(st, r);
 }
 
-int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash)
+int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash,
+		       const char *by)
 {
 	TX_BEGIN(st);
 	int r = run(st, prep(st, "UPDATE users SET pwhash = ? WHERE name = ?", "ss", pwhash,
@@ -1121,22 +1130,24 @@ int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash)
 				     " (SELECT id FROM users WHERE name = ?)",
 				 "s", name));
 	if (r == 0)
-		r = log_action(st, "(command line)", "user_passwd", NULL, name);
+		r = log_action(st, by, "user_passwd", NULL, name);
 	TX_END(st, r);
 }
 
 int rstore_user_get(struct rstore *st, const char *name, char ret_role[RSTORE_ROLE_MAX],
-		    char ret_pwhash[crypto_pwhash_STRBYTES])
+		    char ret_pwhash[crypto_pwhash_STRBYTES], bool *ret_disabled)
 {
 	sqlite3_stmt *s;
 	int r = -EIO;
 
 	pthread_mutex_lock(&st->lock);
-	s = prep(st, "SELECT role, pwhash FROM users WHERE name = ?", "s", name);
+	s = prep(st, "SELECT role, pwhash, disabled_at IS NOT NULL FROM users WHERE name = ?", "s",
+		 name);
 	r = first_row(st, s);
 	if (r == 0 && (size_t)sqlite3_column_bytes(s, 1) < crypto_pwhash_STRBYTES) {
 		snprintf(ret_role, RSTORE_ROLE_MAX, "%s", sqlite3_column_text(s, 0));
 		snprintf(ret_pwhash, crypto_pwhash_STRBYTES, "%s", sqlite3_column_text(s, 1));
+		*ret_disabled = sqlite3_column_int(s, 2) != 0;
 	} else if (r == 0) {
 		r = -EINVAL; /* not a hash crypto_pwhash_str() made */
 	}
@@ -1148,38 +1159,106 @@ int rstore_user_get(struct rstore *st, const char *name, char ret_role[RSTORE_RO
 int rstore_users(struct rstore *st, json_object **ret)
 {
 	return select_array(st, ret,
-			    "SELECT name, role, " ISO("created_at") " AS created_at"
+			    "SELECT name, role, " ISO("created_at") " AS created_at,"
+			    " disabled_at IS NOT NULL AS disabled,"
+			    " " ISO("disabled_at") " AS disabled_at, disabled_by"
 			    " FROM users ORDER BY name",
 			    NULL);
+}
+
+/* One value of an integer query (the first column of its first row). */
+static int query_int(struct rstore *st, sqlite3_stmt *s, int64_t *ret)
+{
+	int r = first_row(st, s);
+	if (r == 0)
+		*ret = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int rstore_user_enable(struct rstore *st, const char *name, bool enable, const char *by)
+{
+	int64_t disabled = 0, is_admin = 0, other_admins = 1;
+
+	TX_BEGIN(st);
+	int r = query_int(st, prep(st, "SELECT disabled_at IS NOT NULL FROM users WHERE name = ?",
+				   "s", name),
+			  &disabled);
+	if (r == 0 && (disabled != 0) == !enable)
+		r = -EALREADY;
+	if (r == 0 && !enable)
+		r = query_int(st, prep(st, "SELECT role = 'admin' FROM users WHERE name = ?", "s",
+				       name),
+			      &is_admin);
+	if (r == 0 && is_admin)
+		r = query_int(st, prep(st, "SELECT count(*) FROM users WHERE role = 'admin'"
+					   " AND disabled_at IS NULL AND name != ?",
+				       "s", name),
+			      &other_admins);
+	if (r == 0 && other_admins == 0)
+		r = -EPERM; /* nobody would be left to administer the dashboard */
+	if (r == 0)
+		r = run(st, enable ? prep(st, "UPDATE users SET disabled_at = NULL, disabled_by = NULL"
+					      " WHERE name = ?",
+					  "s", name)
+				   : prep(st, "UPDATE users SET disabled_at = ?, disabled_by = ?"
+					      " WHERE name = ?",
+					  "iss", now_s(), by, name));
+	/* Every session and API token of a disabled user ends now; enabling
+	 * the login again does not bring them back. */
+	if (r == 0 && !enable)
+		r = run(st, prep(st, "DELETE FROM credentials WHERE user_id ="
+				     " (SELECT id FROM users WHERE name = ?)",
+				 "s", name));
+	if (r == 0)
+		r = log_action(st, by, enable ? "user_enable" : "user_disable", NULL, name);
+	TX_END(st, r);
 }
 
 int rstore_cred_add(struct rstore *st, const char *secret_hash, const char *user,
 		    bool is_session, const char *csrf, int64_t expires, const char *label)
 {
+	int64_t disabled = 0;
+
 	TX_BEGIN(st);
-	int r = run(st, prep(st,
-			     "INSERT INTO credentials (secret_sha256, user_id, is_session, csrf,"
-			     " label, created_at, expires)"
-			     " SELECT ?, id, ?, ?, ?, ?, ? FROM users WHERE name = ?",
-			     "sissiis", secret_hash, (int64_t)is_session, csrf ? csrf : "", label,
-			     now_s(), expires, user));
-	if (r == 0 && sqlite3_changes(st->db) == 0)
-		r = -ENOENT;
+	int r = query_int(st, prep(st, "SELECT disabled_at IS NOT NULL FROM users WHERE name = ?",
+				   "s", user),
+			  &disabled);
+	if (r == 0 && disabled)
+		r = -EPERM;
+	if (r == 0)
+		r = run(st, prep(st,
+				 "INSERT INTO credentials (secret_sha256, user_id, is_session, csrf,"
+				 " label, created_at, expires)"
+				 " SELECT ?, id, ?, ?, ?, ?, ? FROM users WHERE name = ?",
+				 "sissiis", secret_hash, (int64_t)is_session, csrf ? csrf : "",
+				 label, now_s(), expires, user));
 	TX_END(st, r);
 }
 
-int rstore_cred_get(struct rstore *st, const char *secret_hash,
+/* How often a session's last-used time is written: once a minute, or
+ * more often for an idle timeout under two minutes (tests), so that the
+ * recorded time is never more than half the timeout behind. */
+static int64_t touch_every(int64_t idle)
+{
+	return idle >= 120 ? 60 : idle >= 2 ? idle / 2 : 1;
+}
+
+int rstore_cred_get(struct rstore *st, const char *secret_hash, int64_t session_idle,
 		    struct rstore_principal *ret)
 {
+	int64_t now = now_s(), last;
 	sqlite3_stmt *s;
 	int r = -EIO;
 
 	pthread_mutex_lock(&st->lock);
 	s = prep(st,
-		 "SELECT u.name, u.role, c.csrf, c.is_session, c.expires"
+		 "SELECT u.name, u.role, c.csrf, c.is_session, c.expires,"
+		 " coalesce(c.last_used, c.created_at)"
 		 " FROM credentials c JOIN users u ON u.id = c.user_id"
-		 " WHERE c.secret_sha256 = ? AND (c.expires = 0 OR c.expires > ?)",
-		 "si", secret_hash, now_s());
+		 " WHERE c.secret_sha256 = ? AND (c.expires = 0 OR c.expires > ?)"
+		 " AND u.disabled_at IS NULL",
+		 "si", secret_hash, now);
 	r = first_row(st, s);
 	if (r == 0) {
 		struct rstore_principal p = { .is_session = sqlite3_column_int(s, 3) != 0,
@@ -1187,9 +1266,19 @@ int rstore_cred_get(struct rstore *st, const char *secret_hash,
 		snprintf(p.user, sizeof(p.user), "%s", sqlite3_column_text(s, 0));
 		snprintf(p.role, sizeof(p.role), "%s", sqlite3_column_text(s, 1));
 		snprintf(p.csrf, sizeof(p.csrf), "%s", sqlite3_column_text(s, 2));
-		*ret = p;
+		last = sqlite3_column_int64(s, 5);
+		if (p.is_session && session_idle > 0 && now - last >= session_idle)
+			r = -ENOENT; /* idle too long; purge deletes it later */
+		else
+			*ret = p;
 	}
 	sqlite3_finalize(s);
+	/* Slide the idle timeout, writing at most every touch_every seconds
+	 * rather than on every request.  A failed write is not worth failing
+	 * the request for: the session would only end a little earlier. */
+	if (r == 0 && ret->is_session && session_idle > 0 && now - last >= touch_every(session_idle))
+		run(st, prep(st, "UPDATE credentials SET last_used = ? WHERE secret_sha256 = ?", "is",
+			     now, secret_hash));
 	pthread_mutex_unlock(&st->lock);
 	return r;
 }

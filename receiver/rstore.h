@@ -123,16 +123,27 @@ int rstore_flags_clear(struct rstore *st, const char *device_id, const char *use
 
 #define RSTORE_ROLE_MAX 16
 
-/* Add a user with a crypto_pwhash_str() hash.  -EEXIST, -EINVAL (role). */
+/* Add a user with a crypto_pwhash_str() hash; recorded in the action log
+ * as done by `by` (e.g. "cli:root").  -EEXIST, -EINVAL (role). */
 int rstore_user_add(struct rstore *st, const char *name, const char *role,
-		    const char *pwhash);
-/* Replace a user's password hash.  -ENOENT. */
-int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash);
-/* Look a user up for login: role and password hash.  -ENOENT. */
+		    const char *pwhash, const char *by);
+/* Replace a user's password hash (ending the user's sessions), recorded as
+ * done by `by`.  -ENOENT. */
+int rstore_user_passwd(struct rstore *st, const char *name, const char *pwhash,
+		       const char *by);
+/* Look a user up for login: role, password hash and whether an admin
+ * disabled the login.  -ENOENT. */
 int rstore_user_get(struct rstore *st, const char *name, char ret_role[RSTORE_ROLE_MAX],
-		    char ret_pwhash[crypto_pwhash_STRBYTES]);
-/* Every user (name, role, created_at) as an array. */
+		    char ret_pwhash[crypto_pwhash_STRBYTES], bool *ret_disabled);
+/* Every user (name, role, created_at, disabled, disabled_at, disabled_by)
+ * as an array. */
 int rstore_users(struct rstore *st, json_object **ret);
+/* Disable (enable false) or enable a user's login, recorded in the action
+ * log as done by `by` (e.g. "cli:root").  Disabling deletes every session
+ * and API token of the user in the same transaction; enabling restores
+ * the login only (new tokens must be made).  -ENOENT (no such user),
+ * -EALREADY (already in that state), -EPERM (the last enabled admin). */
+int rstore_user_enable(struct rstore *st, const char *name, bool enable, const char *by);
 
 /* A credential is a login session (with a CSRF token) or an API token;
  * only the SHA-256 of its secret is stored.  expires 0 = never. */
@@ -143,10 +154,16 @@ struct rstore_principal {
 	bool is_session;
 	int64_t expires;
 };
+/* -ENOENT (no such user), -EPERM (the user is disabled). */
 int rstore_cred_add(struct rstore *st, const char *secret_hash, const char *user,
 		    bool is_session, const char *csrf, int64_t expires, const char *label);
-/* -ENOENT when unknown, expired or the user no longer exists. */
-int rstore_cred_get(struct rstore *st, const char *secret_hash,
+/* -ENOENT when unknown, expired, the user no longer exists or is
+ * disabled, or (sessions only, session_idle > 0) unused for session_idle
+ * seconds.  A session found in use has its last-used time written, at most
+ * once a minute (more often when session_idle is under two minutes), so
+ * the idle timeout slides without a write on every request.  API tokens
+ * have no idle timeout. */
+int rstore_cred_get(struct rstore *st, const char *secret_hash, int64_t session_idle,
 		    struct rstore_principal *ret);
 int rstore_cred_del(struct rstore *st, const char *secret_hash);
 

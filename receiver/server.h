@@ -26,6 +26,7 @@ struct server_config {
 	int64_t escalate_after; /* seconds before an unacknowledged alert is overdue */
 	int64_t stale_after;	/* seconds without a heartbeat before a device is stale */
 	int64_t session_ttl;	/* seconds a staff login lasts */
+	int64_t session_idle;	/* seconds without a request that end a login (0: never) */
 };
 
 /* One request, as the handlers see it.  body is NUL-terminated. */

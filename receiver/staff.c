@@ -169,7 +169,7 @@ static int authenticate(struct staff *sf, struct req *rq, struct rstore_principa
 
 	if (auth && strncasecmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == 64) {
 		staff_secret_hash(auth + 7, hash);
-		if (rstore_cred_get(sf->srv->st, hash, &p) == 0 && !p.is_session) {
+		if (rstore_cred_get(sf->srv->st, hash, sf->srv->cfg.session_idle, &p) == 0 && !p.is_session) {
 			*ret = p;
 			return 0;
 		}
@@ -177,7 +177,7 @@ static int authenticate(struct staff *sf, struct req *rq, struct rstore_principa
 	}
 	if (cookie && strlen(cookie) == 64) {
 		staff_secret_hash(cookie, hash);
-		if (rstore_cred_get(sf->srv->st, hash, &p) == 0 && p.is_session) {
+		if (rstore_cred_get(sf->srv->st, hash, sf->srv->cfg.session_idle, &p) == 0 && p.is_session) {
 			*ret = p;
 			return 0;
 		}
@@ -199,8 +199,9 @@ static enum MHD_Result login(struct staff *sf, struct req *rq)
 	char role[RSTORE_ROLE_MAX], hash[crypto_pwhash_STRBYTES];
 	char secret[65], secret_hash[65], csrf[65], csrf_hash[65], cookie[200];
 	enum MHD_Result ret;
-	bool known, good;
+	bool known, good, disabled = false;
 	long wait;
+	int r;
 
 	if (!user || !pw || strlen(user) > 64 || strlen(pw) > 1024) {
 		ret = server_reply_error(rq, 400, "bad_request", "send {\"user\", \"password\"}");
@@ -217,7 +218,7 @@ static enum MHD_Result login(struct staff *sf, struct req *rq)
 		ret = server_reply(rq, 429, "application/json", body, sizeof(body) - 1, hdr);
 		goto out;
 	}
-	known = rstore_user_get(sf->srv->st, user, role, hash) == 0;
+	known = rstore_user_get(sf->srv->st, user, role, hash, &disabled) == 0;
 	sem_wait(&sf->hashing);
 	if (!known) {
 		/* Spend the same time on an unknown name as on a wrong password. */
@@ -231,17 +232,27 @@ static enum MHD_Result login(struct staff *sf, struct req *rq)
 	}
 	good = crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0 && known;
 	sem_post(&sf->hashing);
-	if (!good) {
+	/* A disabled login is refused exactly like a wrong password (after
+	 * the same work), so the answer does not tell whether the password
+	 * was right; only the log says why. */
+	if (!good || disabled) {
 		limit_check(sf, user, rq->ip, 1);
-		server_log("login failed for %s from %s", user, rq->ip);
+		server_log("login %s for %s from %s", disabled ? "refused (account disabled)" : "failed",
+			   user, rq->ip);
 		ret = server_reply_error(rq, 401, "bad_login", "wrong user name or password");
 		goto out;
 	}
 	limit_check(sf, user, rq->ip, -1);
 	staff_secret(secret, secret_hash);
 	staff_secret(csrf, csrf_hash);
-	if (rstore_cred_add(sf->srv->st, secret_hash, user, true, csrf,
-			    (int64_t)time(NULL) + sf->srv->cfg.session_ttl, "session") < 0) {
+	r = rstore_cred_add(sf->srv->st, secret_hash, user, true, csrf,
+			    (int64_t)time(NULL) + sf->srv->cfg.session_ttl, "session");
+	if (r == -EPERM) { /* disabled since the look-up above */
+		server_log("login refused for %s from %s: account disabled", user, rq->ip);
+		ret = server_reply_error(rq, 401, "bad_login", "wrong user name or password");
+		goto out;
+	}
+	if (r < 0) {
 		ret = server_reply_error(rq, 503, "storage", "cannot start a session; try again");
 		goto out;
 	}

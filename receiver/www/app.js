@@ -278,7 +278,7 @@ async function init() {
   }
   $('who').textContent = state.session.user + ' (' + state.session.role + ')';
   $('nav-activity').hidden = state.session.role === 'responder';
-  $('assignee').replaceChildren(...state.users.filter((u) => u.role !== 'auditor')
+  $('assignee').replaceChildren(...state.users.filter((u) => u.role !== 'auditor' && !u.disabled)
     .map((u) => el('option', { value: u.name }, u.name)));
   for (const b of document.querySelectorAll('button.nav')) {
     b.addEventListener('click', () => show(b.dataset.view));
