@@ -138,10 +138,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->url = url;
 		client_ip(rq);
 		*con_cls = rq;
-		/* Refuse a declared oversized body before reading it. */
+		/* A declared body over the limit is read and dropped, and the
+		 * 413 sent after it: answering before the client has sent its
+		 * body makes the close reset the connection, and the client
+		 * may never see the answer.  Past DISCARD_LIMIT it is refused
+		 * at once and the connection closed. */
 		const char *cl = server_header(rq, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > SERVER_MAX_BODY) {
+		unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+		if (declared > SERVER_MAX_BODY)
 			rq->too_big = true;
+		if (declared > DISCARD_LIMIT) {
 			server_log("refused %s %s from %s: body of %s bytes is over the limit",
 				   method, url, rq->ip, cl);
 			return server_reply_error(rq, 413, "too_large",
