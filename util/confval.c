@@ -1,6 +1,7 @@
 /* confval.c - value syntax shared by the configuration parsers (see
  * confval.h). */
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,14 +89,20 @@ bool confval_device_id(const char *s)
 	return true;
 }
 
-void confval_verror(char *err, size_t errlen, const char *name, const char *fmt, va_list ap)
+void confval_fail(struct confval_error *e, const char *fmt, ...)
 {
+	va_list ap;
 	int k;
 
-	if (errlen == 0)
+	if (e->failed)
 		return;
-	k = snprintf(err, errlen, "%s: ", name);
-	if (k < 0 || (size_t)k >= errlen)
+	e->failed = true;
+	if (e->len == 0)
 		return;
-	vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
+	k = snprintf(e->buf, e->len, "%s: ", e->name);
+	if (k < 0 || (size_t)k >= e->len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->buf + k, e->len - (size_t)k, fmt, ap);
+	va_end(ap);
 }

@@ -29,9 +29,18 @@ int confval_bool(const char *s, bool *ret);
  * the laptop in alerts, logs and the receiver's tables). */
 bool confval_device_id(const char *s);
 
-/* Write "name: " and the formatted message into err (errlen bytes,
- * always terminated, cut if too long). */
-void confval_verror(char *err, size_t errlen, const char *name, const char *fmt, va_list ap)
-	__attribute__((format(printf, 4, 0)));
+/* A parser's first error: confval_fail() writes "name: message" into buf
+ * (len bytes, always terminated, cut if too long) the first time and sets
+ * failed; later calls change nothing, as the first problem is the one
+ * worth reading. */
+struct confval_error {
+	const char *name; /* the file, in messages */
+	char *buf;
+	size_t len;
+	bool failed;
+};
+
+void confval_fail(struct confval_error *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -78,27 +78,9 @@ static const struct key keys[] = {
 
 struct parse_state {
 	struct config *c;
-	const char *name;
 	bool seen[NKEYS];
-	char *err;
-	size_t errlen;
-	bool failed;
+	struct confval_error e;
 };
-
-static void fail(struct parse_state *ps, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(struct parse_state *ps, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ps->failed)
-		return; /* the first problem is the one worth reading */
-	ps->failed = true;
-	va_start(ap, fmt);
-	confval_verror(ps->err, ps->errlen, ps->name, fmt, ap);
-	va_end(ap);
-}
 
 /* Split on blanks; "double quotes" keep spaces inside one pattern.
  * Appends to *v / *n.  Returns 0, -EINVAL (unbalanced quote), -E2BIG or
@@ -151,24 +133,24 @@ static int set_category(struct parse_state *ps, const char *cat, const char *val
 	char *end;
 
 	if (!*cat || strlen(cat) > 64) {
-		fail(ps, "[policy] %s%s: a category name (1 to 64 characters) must follow '%s'",
+		confval_fail(&ps->e, "[policy] %s%s: a category name (1 to 64 characters) must follow '%s'",
 		     CATEGORY_PREFIX, cat, CATEGORY_PREFIX);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < c->ncategories; i++)
 		if (strcmp(c->categories[i].name, cat) == 0) {
-			fail(ps, "[policy] %s%s is set twice", CATEGORY_PREFIX, cat);
+			confval_fail(&ps->e, "[policy] %s%s is set twice", CATEGORY_PREFIX, cat);
 			return -EINVAL;
 		}
 	errno = 0;
 	v = strtoull(value, &end, 10);
 	if (!isdigit((unsigned char)*value) || *end || errno || v < 1 || v > 1000) {
-		fail(ps, "[policy] %s%s = '%s': expected a whole number from 1 to 1000",
+		confval_fail(&ps->e, "[policy] %s%s = '%s': expected a whole number from 1 to 1000",
 		     CATEGORY_PREFIX, cat, value);
 		return -EINVAL;
 	}
 	if (c->ncategories >= CONFIG_MAX_CATEGORIES) {
-		fail(ps, "[policy] too many %sCATEGORY keys (at most %d)", CATEGORY_PREFIX,
+		confval_fail(&ps->e, "[policy] too many %sCATEGORY keys (at most %d)", CATEGORY_PREFIX,
 		     CONFIG_MAX_CATEGORIES);
 		return -E2BIG;
 	}
@@ -195,14 +177,14 @@ static int set_value(struct parse_state *ps, const struct key *k, const char *va
 	switch (k->type) {
 	case K_PATH:
 		if (value[0] != '/') {
-			fail(ps, "[%s] %s = '%s': expected an absolute path (starting with /)",
+			confval_fail(&ps->e, "[%s] %s = '%s': expected an absolute path (starting with /)",
 			     k->section, k->name, value);
 			return -EINVAL;
 		}
 		break;
 	case K_ID:
 		if (!confval_device_id(value)) {
-			fail(ps, "[%s] %s = '%s': expected 1 to %d characters among "
+			confval_fail(&ps->e, "[%s] %s = '%s': expected 1 to %d characters among "
 				 "letters, digits and . _ : - (an asset tag, not a person's name)",
 			     k->section, k->name, value, CONFVAL_ID_MAX);
 			return -EINVAL;
@@ -222,7 +204,7 @@ static int set_value(struct parse_state *ps, const struct key *k, const char *va
 			r = (!isdigit((unsigned char)*value) || *end || errno) ? -EINVAL : 0;
 		}
 		if (r < 0 || v < k->min || v > k->max) {
-			fail(ps, "[%s] %s = '%s': expected %s from %" PRIu64 " to %" PRIu64 "%s",
+			confval_fail(&ps->e, "[%s] %s = '%s': expected %s from %" PRIu64 " to %" PRIu64 "%s",
 			     k->section, k->name, value,
 			     k->type == K_SIZE ? "a size in bytes" : "a whole number",
 			     k->min, k->max,
@@ -238,7 +220,7 @@ static int set_value(struct parse_state *ps, const struct key *k, const char *va
 	}
 	case K_BOOL:
 		if (confval_bool(value, (bool *)field) < 0) {
-			fail(ps, "[%s] %s = '%s': expected yes or no", k->section, k->name, value);
+			confval_fail(&ps->e, "[%s] %s = '%s': expected yes or no", k->section, k->name, value);
 			return -EINVAL;
 		}
 		return 0;
@@ -249,15 +231,15 @@ static int set_value(struct parse_state *ps, const struct key *k, const char *va
 		size_t before = *n_;
 		r = split_patterns(value, v_, n_);
 		if (r == -EINVAL)
-			fail(ps, "[%s] %s: unbalanced double quote in '%s'", k->section, k->name, value);
+			confval_fail(&ps->e, "[%s] %s: unbalanced double quote in '%s'", k->section, k->name, value);
 		else if (r == -E2BIG)
-			fail(ps, "[%s] %s: more than %d patterns", k->section, k->name,
+			confval_fail(&ps->e, "[%s] %s: more than %d patterns", k->section, k->name,
 			     CONFIG_MAX_GLOBS);
 		if (r < 0)
 			return r;
 		for (size_t i = before; k->type == K_GLOBS && i < *n_; i++)
 			if ((*v_)[i][0] != '/') {
-				fail(ps, "[%s] %s: '%s' is not an absolute path pattern "
+				confval_fail(&ps->e, "[%s] %s: '%s' is not an absolute path pattern "
 					 "(write e.g. /home/*/Pictures)", k->section, k->name, (*v_)[i]);
 				return -EINVAL;
 			}
@@ -276,12 +258,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	struct parse_state *ps = user;
 	size_t plen = strlen(CATEGORY_PREFIX);
 
-	if (ps->failed)
+	if (ps->e.failed)
 		return 1;
 	if (strcmp(section, "policy") == 0 && strncmp(name, CATEGORY_PREFIX, plen) == 0) {
 		int r = set_category(ps, name + plen, value);
-		if (r < 0 && !ps->failed)
-			fail(ps, "%s", strerror(-r));
+		if (r < 0 && !ps->e.failed)
+			confval_fail(&ps->e, "%s", strerror(-r));
 		return 1;
 	}
 	for (size_t i = 0; i < NKEYS; i++) {
@@ -289,14 +271,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		if (strcmp(section, k->section) != 0 || strcmp(name, k->name) != 0)
 			continue;
 		if (ps->seen[i] && k->type != K_GLOBS && k->type != K_PATTERNS) {
-			fail(ps, "[%s] %s is set twice (or continued on an indented line); "
+			confval_fail(&ps->e, "[%s] %s is set twice (or continued on an indented line); "
 				 "keep one", section, name);
 			return 1;
 		}
 		ps->seen[i] = true;
 		int r = set_value(ps, k, value);
-		if (r < 0 && !ps->failed)
-			fail(ps, "[%s] %s: %s", section, name, strerror(-r));
+		if (r < 0 && !ps->e.failed)
+			confval_fail(&ps->e, "[%s] %s: %s", section, name, strerror(-r));
 		return 1;
 	}
 	/* The file is shared with hashwatch-uplink, which reads and checks
@@ -309,12 +291,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		if (strcmp(section, keys[i].section) == 0)
 			known_section = true;
 	if (!known_section)
-		fail(ps, "unknown section [%s] (key '%s'); known sections are [scan], "
+		confval_fail(&ps->e, "unknown section [%s] (key '%s'); known sections are [scan], "
 			 "[lists], [policy], [limits], [state] and [device] ([uplink] is "
 			 "hashwatch-uplink's)",
 		     section, name);
 	else
-		fail(ps, "unknown key '%s' in [%s]; see hashwatch.conf(5) for the keys",
+		confval_fail(&ps->e, "unknown key '%s' in [%s]; see hashwatch.conf(5) for the keys",
 		     name, section);
 	return 1;
 }
@@ -346,7 +328,7 @@ void config_free(struct config *c)
 int config_parse(const char *text, const char *name, struct config **ret,
 		 char *err, size_t errlen)
 {
-	struct parse_state ps = { .name = name, .err = err, .errlen = errlen };
+	struct parse_state ps = { .e = { .name = name, .buf = err, .len = errlen } };
 	struct config *c = calloc(1, sizeof(*c));
 	int r, line;
 
@@ -366,7 +348,7 @@ int config_parse(const char *text, const char *name, struct config **ret,
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		if (len + 3 > CONFIG_MAX_LINE) {
-			fail(&ps, "line %d is longer than %d characters; continue a long "
+			confval_fail(&ps.e, "line %d is longer than %d characters; continue a long "
 				  "watch list on indented lines", line, CONFIG_MAX_LINE - 3);
 			r = -EINVAL;
 			goto out;
@@ -374,7 +356,7 @@ int config_parse(const char *text, const char *name, struct config **ret,
 		p += len + (nl ? 1 : 0);
 	}
 	line = ini_parse_string(text, on_key, &ps);
-	if (ps.failed) {
+	if (ps.e.failed) {
 		r = -EINVAL;
 		goto out;
 	}
@@ -383,7 +365,7 @@ int config_parse(const char *text, const char *name, struct config **ret,
 		goto out;
 	}
 	if (line != 0) {
-		fail(&ps, "line %d: not 'key = value', '[section]' or a comment", line);
+		confval_fail(&ps.e, "line %d: not 'key = value', '[section]' or a comment", line);
 		r = -EINVAL;
 		goto out;
 	}
@@ -391,7 +373,7 @@ int config_parse(const char *text, const char *name, struct config **ret,
 		if (ps.seen[i])
 			continue;
 		if (!keys[i].def) {
-			fail(&ps, "[%s] %s is required (see hashwatch.conf(5))",
+			confval_fail(&ps.e, "[%s] %s is required (see hashwatch.conf(5))",
 			     keys[i].section, keys[i].name);
 			r = -EINVAL;
 			goto out;
@@ -401,7 +383,7 @@ int config_parse(const char *text, const char *name, struct config **ret,
 			goto out;
 	}
 	if (c->nwatch == 0) {
-		fail(&ps, "[scan] watch lists no folder; give at least one pattern such "
+		confval_fail(&ps.e, "[scan] watch lists no folder; give at least one pattern such "
 			  "as /home/*/Pictures");
 		r = -EINVAL;
 		goto out;
@@ -417,8 +399,8 @@ int config_parse(const char *text, const char *name, struct config **ret,
 	c = NULL;
 	r = 0;
 out:
-	if (r < 0 && !ps.failed)
-		fail(&ps, "%s", strerror(-r));
+	if (r < 0 && !ps.e.failed)
+		confval_fail(&ps.e, "%s", strerror(-r));
 	config_free(c);
 	return r;
 }

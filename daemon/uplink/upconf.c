@@ -56,27 +56,9 @@ static const struct key keys[] = {
 
 struct parse_state {
 	struct upconf *c;
-	const char *name;
 	bool seen[NKEYS];
-	char *err;
-	size_t errlen;
-	bool failed;
+	struct confval_error e;
 };
-
-static void fail(struct parse_state *ps, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(struct parse_state *ps, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ps->failed)
-		return; /* the first problem is the one worth reading */
-	ps->failed = true;
-	va_start(ap, fmt);
-	confval_verror(ps->err, ps->errlen, ps->name, fmt, ap);
-	va_end(ap);
-}
 
 /* Check an https URL with libcurl's own parser (the one that will use it)
  * and return it without a trailing '/'.  Credentials, a query or a
@@ -177,9 +159,9 @@ static void set_value(struct parse_state *ps, const struct key *k, const char *v
 			free(*str);
 			*str = url;
 		} else if (r == -ENOMEM)
-			fail(ps, "out of memory");
+			confval_fail(&ps->e, "out of memory");
 		else if (r < 0)
-			fail(ps, "[%s] %s = '%s': %s; write e.g. https://alerts.district.example",
+			confval_fail(&ps->e, "[%s] %s = '%s': %s; write e.g. https://alerts.district.example",
 			     k->section, k->name, value, why);
 		return;
 	}
@@ -187,7 +169,7 @@ static void set_value(struct parse_state *ps, const struct key *k, const char *v
 	case K_SIZE:
 		r = parse_uint(value, k->type == K_SIZE, &n);
 		if (r < 0 || n < k->min || n > k->max)
-			fail(ps, "[%s] %s = '%s': expected %s from %llu to %llu", k->section,
+			confval_fail(&ps->e, "[%s] %s = '%s': expected %s from %llu to %llu", k->section,
 			     k->name, value,
 			     k->type == K_SIZE ? "a size in bytes (suffix K, M or G allowed)"
 					       : "a whole number",
@@ -213,13 +195,13 @@ static void set_value(struct parse_state *ps, const struct key *k, const char *v
 		break;
 	}
 	if (why) {
-		fail(ps, "[%s] %s = '%s': %s", k->section, k->name, value, why);
+		confval_fail(&ps->e, "[%s] %s = '%s': %s", k->section, k->name, value, why);
 		return;
 	}
 	free(*str);
 	*str = strdup(value);
 	if (!*str)
-		fail(ps, "out of memory");
+		confval_fail(&ps->e, "out of memory");
 }
 
 static int on_key(void *user, const char *section, const char *name, const char *value)
@@ -234,14 +216,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		if (strcmp(name, keys[i].name) != 0)
 			continue;
 		if (ps->seen[i])
-			fail(ps, "[%s] %s is given twice; keep one", section, name);
+			confval_fail(&ps->e, "[%s] %s is given twice; keep one", section, name);
 		ps->seen[i] = true;
 		set_value(ps, &keys[i], value);
 		return 1;
 	}
 	/* The scanner's sections belong to the scanner, which checks them. */
 	if (our_section)
-		fail(ps, "unknown key '%s' in [%s]; hashwatch-uplink(8) lists the keys", name,
+		confval_fail(&ps->e, "unknown key '%s' in [%s]; hashwatch-uplink(8) lists the keys", name,
 		     section);
 	return 1;
 }
@@ -249,7 +231,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 int upconf_parse(const char *text, const char *name, struct upconf **ret, char *err,
 		 size_t errlen)
 {
-	struct parse_state ps = { .name = name, .err = err, .errlen = errlen };
+	struct parse_state ps = { .e = { .name = name, .buf = err, .len = errlen } };
 	int line, r = -EINVAL;
 
 	ps.c = calloc(1, sizeof(*ps.c));
@@ -262,30 +244,30 @@ int upconf_parse(const char *text, const char *name, struct upconf **ret, char *
 	}
 	line = ini_parse_string(text, on_key, &ps);
 	if (line > 0)
-		fail(&ps, "line %d: not 'key = value', '[section]' or a comment", line);
+		confval_fail(&ps.e, "line %d: not 'key = value', '[section]' or a comment", line);
 	else if (line < 0)
-		fail(&ps, "out of memory");
-	for (size_t i = 0; i < NKEYS && !ps.failed; i++) {
+		confval_fail(&ps.e, "out of memory");
+	for (size_t i = 0; i < NKEYS && !ps.e.failed; i++) {
 		if (ps.seen[i])
 			continue;
 		if (keys[i].required)
-			fail(&ps, "[%s] %s is missing; write e.g. [%s] %s = https://alerts.district.example",
+			confval_fail(&ps.e, "[%s] %s is missing; write e.g. [%s] %s = https://alerts.district.example",
 			     keys[i].section, keys[i].name, keys[i].section, keys[i].name);
 		else if (keys[i].def)
 			set_value(&ps, &keys[i], keys[i].def);
 	}
-	if (!ps.failed && ps.c->retry_max_s < ps.c->retry_min_s)
-		fail(&ps, "[uplink] retry_max = %u is smaller than retry_min = %u",
+	if (!ps.e.failed && ps.c->retry_max_s < ps.c->retry_min_s)
+		confval_fail(&ps.e, "[uplink] retry_max = %u is smaller than retry_min = %u",
 		     ps.c->retry_max_s, ps.c->retry_min_s);
-	if (!ps.failed) {
+	if (!ps.e.failed) {
 		size_t n = strlen(ps.c->state_dir) + sizeof("/spool");
 		ps.c->spool_dir = malloc(n);
 		if (!ps.c->spool_dir)
-			fail(&ps, "out of memory");
+			confval_fail(&ps.e, "out of memory");
 		else
 			snprintf(ps.c->spool_dir, n, "%s/spool", ps.c->state_dir);
 	}
-	if (ps.failed)
+	if (ps.e.failed)
 		goto out;
 	*ret = ps.c;
 	ps.c = NULL;
