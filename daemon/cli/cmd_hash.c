@@ -97,6 +97,14 @@ static void json_add_hashes(json_object *o, const struct hasher_view *v)
 	}
 }
 
+/* Print one JSON Lines record and release it. */
+static void put_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
 static void print_json(const char *path, const struct hasher_result *res,
 		       const char *error)
 {
@@ -118,9 +126,7 @@ static void print_json(const char *path, const struct hasher_result *res,
 	}
 	if (error)
 		json_object_object_add(o, "error", json_object_new_string(error));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	put_json(o);
 }
 
 /* One region's hashes as `prefixmodel=hex` words. */
@@ -217,12 +223,28 @@ report:
 	return r < 0 ? r : -EIO;
 }
 
+/* A command-line path that cannot be walked: reported like a file that
+ * cannot be hashed (a JSON object with "error" under --json, so that a
+ * script reading the output sees every path it asked for). */
+struct walk_ctx {
+	int failures;
+	bool json;
+};
+
 static void walk_err(const char *path, int err, void *ud)
 {
-	int *failures = ud;
-	(*failures)++;
-	fprintf(stderr, "hashwatch hash: %s: %s\n", path,
-		err == -EINVAL ? "not a regular file or folder, skipped" : strerror(-err));
+	struct walk_ctx *w = ud;
+	const char *why = err == -EINVAL ? "not a regular file or folder, skipped"
+					 : strerror(-err);
+	w->failures++;
+	if (w->json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "path", json_object_new_string(path));
+		json_object_object_add(o, "error", json_object_new_string(why));
+		put_json(o);
+	} else {
+		fprintf(stderr, "hashwatch hash: %s: %s\n", path, why);
+	}
 }
 
 static int parse_size(const char *s, uint64_t *ret)
@@ -256,7 +278,8 @@ int cmd_hash(int argc, char **argv)
 			       .trim = true };
 	struct pathlist files = { 0 };
 	struct progress prog;
-	int c, failures = 0;
+	struct walk_ctx walk = { 0 };
+	int c;
 	uint64_t v;
 
 	while ((c = getopt_long(argc, argv, "m:jqh", longopts, NULL)) != -1) {
@@ -306,8 +329,9 @@ int cmd_hash(int argc, char **argv)
 		cli_error("hash", "cannot initialise the image decoder (libvips)");
 		return CLI_ERROR;
 	}
+	walk.json = o.json;
 	for (int i = optind; i < argc; i++)
-		if (walk_collect(argv[i], &files, walk_err, &failures) < 0) {
+		if (walk_collect(argv[i], &files, walk_err, &walk) < 0) {
 			cli_error("hash", "out of memory listing files");
 			pathlist_free(&files);
 			return CLI_ERROR;
@@ -316,11 +340,11 @@ int cmd_hash(int argc, char **argv)
 	for (size_t i = 0; i < files.n; i++) {
 		progress_clear(&prog);
 		if (hash_one(files.v[i], &o) < 0)
-			failures++;
+			walk.failures++;
 		fflush(stdout);
 		progress_step(&prog, 1);
 	}
 	progress_clear(&prog);
 	pathlist_free(&files);
-	return failures ? CLI_NEGATIVE : CLI_OK;
+	return walk.failures ? CLI_NEGATIVE : CLI_OK;
 }
