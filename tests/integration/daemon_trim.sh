@@ -6,6 +6,10 @@
 # phone-screenshot-like copy with bars of two colours top and bottom (JPEG)
 # alert with region "inner" and a box within a few pixels of where the
 # picture was put; the unframed copy alerts with region "whole" and no box.
+# A second list holds a padded copy (the picture on a white margin, as a
+# listed image may come): that copy framed again in black alerts for it
+# with region "inner_outer" (one frame out from the innermost region) and
+# its box, and for the first list with region "inner" (the bare picture).
 # The audit log's match records say the region too.  Then with trim = no a
 # framed copy in another colour gives no alert while a plain copy still
 # does.  Images are made here with `vips embed`.
@@ -20,6 +24,15 @@ setup
 
 P=$T/home/alice/Pictures
 read -r W H < <(vipsheader -f width "$ORIG" | tr '\n' ' '; vipsheader -f height "$ORIG")
+# padded: the picture on a white margin of 1/12 per side (listed as such);
+# nested: that padded picture inside a near-black frame of 10% per side
+px=$((W / 12)) py=$((H / 12))
+PW=$((W + 2 * px)) PH=$((H + 2 * py))
+fx=$((PW / 10)) fy=$((PH / 10))
+vips embed "$ORIG" "$T/padded.png" $px $py $PW $PH --extend background --background "255 255 255" &&
+	vips embed "$T/padded.png" "$T/nested.png" $fx $fy $((PW + 2 * fx)) $((PH + 2 * fy)) \
+		--extend background --background "10 10 10" || fail "vips embed"
+make_pdq_list padtest "$T/padded.png"
 make_pdq_list trimtest "$ORIG"
 
 # framed: 10% of each side in solid blue around the picture
@@ -42,7 +55,8 @@ wait_crawled 1
 cp "$ORIG" "$P/plain.jpg"
 cp "$T/framed.png" "$P/framed.png"
 cp "$T/shot.jpg" "$P/shot.jpg"
-expect_alerts 3 30
+cp "$T/nested.png" "$P/nested.png"
+expect_alerts 5 30
 by_sha() { alerts_json | jq -c --arg s "$(sha256sum "$1" | cut -d' ' -f1)" 'select(.file_sha256 == $s)'; }
 by_sha "$P/plain.jpg" | jq -e '.region == "whole" and (has("box") | not) and .distance == 0 and
 	.confirmed' >/dev/null || fail "plain copy: $(by_sha "$P/plain.jpg")"
@@ -59,10 +73,20 @@ for f in framed.png:"[$bx,$by,$W,$H]" shot.jpg:"[0,150,$W,$H]"; do
 	note "$name: box $(echo "$a" | jq -c .box), truth $truth, largest error $e px, PDQ distance $(echo "$a" | jq .distance)"
 	[ "$e" -le 4 ] || fail "$name: the box $(echo "$a" | jq -c .box) is $e px from $truth"
 done
+# nested: the padded picture one frame out, the bare picture inside
+a=$(by_sha "$P/nested.png" | jq -c 'select(.region == "inner_outer")')
+echo "$a" | jq -e '.list_id == "padtest" and .model == "pdq" and .distance <= 31 and (.box | length) == 4' >/dev/null ||
+	fail "nested.png: no inner_outer alert for the padded list: $(by_sha "$P/nested.png")"
+e=$(echo "$a" | jq -r --argjson t "[$fx,$fy,$PW,$PH]" '[range(4) as $i | (.box[$i] - $t[$i]) | fabs] | max')
+note "nested.png: inner_outer box $(echo "$a" | jq -c .box), truth [$fx,$fy,$PW,$PH], largest error $e px, PDQ distance $(echo "$a" | jq .distance)"
+[ "$e" -le 4 ] || fail "nested.png: the inner_outer box $(echo "$a" | jq -c .box) is $e px from [$fx,$fy,$PW,$PH]"
+by_sha "$P/nested.png" | jq -e -s 'any(.[]; .region == "inner" and .list_id == "trimtest" and .distance <= 31)' >/dev/null ||
+	fail "nested.png: no inner alert for the bare picture: $(by_sha "$P/nested.png")"
 for f in "$T"/state/spool/*.json; do verify_alert "$f" || fail "signature of $f"; done
 # the audit log's match records say the region (and the box inside a frame)
 jq -c 'select(.type == "match") | .fields' "$T/state/audit.log" > "$T/matches.json"
-[ "$(jq -s 'map(select(.region == "inner" and (.box | length) == 4)) | length' "$T/matches.json")" -eq 2 ] &&
+[ "$(jq -s 'map(select(.region == "inner" and (.box | length) == 4)) | length' "$T/matches.json")" -eq 3 ] &&
+	[ "$(jq -s 'map(select(.region == "inner_outer" and (.box | length) == 4)) | length' "$T/matches.json")" -eq 1 ] &&
 	[ "$(jq -s 'map(select(.region == "whole")) | length' "$T/matches.json")" -eq 1 ] ||
 	fail "audit match records: $(cat "$T/matches.json")"
 stop_daemon
@@ -77,9 +101,9 @@ start_daemon
 wait_crawled 2
 cp "$T/framed2.png" "$P/framed2.png"
 vips copy "$ORIG" "$P/plain2.png" || fail "vips copy"
-expect_alerts 4 30
+expect_alerts 6 30
 wait_for 10 "grep -q 'scanned=2 ' '$T/notify.log'" || fail "the two new files were not both hashed: $(tail -1 "$T/notify.log")"
 [ -z "$(by_sha "$P/framed2.png")" ] || fail "trim = no, yet the framed copy alerted: $(by_sha "$P/framed2.png")"
 by_sha "$P/plain2.png" | jq -e '.region == "whole"' >/dev/null || fail "plain2: $(by_sha "$P/plain2.png")"
 stop_daemon
-echo "PASS: framed and screenshot copies alert with region inner and a box within 4 px; plain copies say whole; trim = no turns it off"
+echo "PASS: framed and screenshot copies alert with region inner and a box within 4 px; a framed padded copy alerts with inner_outer; plain copies say whole; trim = no turns it off"
