@@ -436,13 +436,61 @@ static const char *alert_path(const char *rest, char id[33])
 	return rest + n;
 }
 
+/* "PREFIX NAME/ACTION" (NAME not empty, no '/', shorter than cap):
+ * copy NAME to name and return ACTION, or NULL. */
+static const char *object_action(const char *url, const char *prefix, char *name, size_t cap)
+{
+	size_t lp = strlen(prefix), n;
+	const char *slash;
+
+	if (strncmp(url, prefix, lp) != 0 || !(slash = strchr(url + lp, '/')))
+		return NULL;
+	n = (size_t)(slash - (url + lp));
+	if (n == 0 || n >= cap)
+		return NULL;
+	memcpy(name, url + lp, n);
+	name[n] = '\0';
+	return slash + 1;
+}
+
+/* POST /api/users/NAME/disable|enable (admins): what `hashwatch-receiver
+ * user disable|enable` does, from the dashboard.  An admin cannot disable
+ * their own login (another admin must), and the last enabled admin stays. */
+static enum MHD_Result user_enable(struct staff *sf, struct req *rq,
+				   const struct rstore_principal *p, const char *name, bool enable)
+{
+	int r;
+
+	if (!is(p->role, "admin"))
+		return server_reply_error(rq, 403, "forbidden", "only an admin disables or enables users");
+	if (!enable && is(name, p->user))
+		return server_reply_error(rq, 409, "own_login",
+					  "you cannot disable your own login; ask another admin");
+	r = rstore_user_enable(sf->srv->st, name, enable, p->user);
+	switch (r) {
+	case 0:
+		server_log("user %s %s by %s", name, enable ? "enabled" : "disabled", p->user);
+		return server_reply_json(rq, 200, json_object_new_object());
+	case -ENOENT:
+		return server_reply_error(rq, 404, "not_found", "no such user");
+	case -EALREADY:
+		return server_reply_error(rq, 409, "wrong_state", enable ? "the user is already enabled"
+									 : "the user is already disabled");
+	case -EPERM:
+		return server_reply_error(rq, 409, "last_admin",
+					  "this is the last enabled admin; enable or add another admin first");
+	default:
+		return reply_store_error(rq, r);
+	}
+}
+
 static enum MHD_Result api(struct staff *sf, struct req *rq)
 {
 	const char *url = rq->url;
 	bool post = is(rq->method, "POST"), get = is(rq->method, "GET");
 	struct rstore_principal p;
 	json_object *arr = NULL, *in;
-	char id[33];
+	char id[33], name[72];
 	const char *rest;
 	int r;
 
@@ -493,21 +541,17 @@ static enum MHD_Result api(struct staff *sf, struct req *rq)
 		r = rstore_devices(sf->srv->st, sf->srv->cfg.stale_after, &arr);
 		return reply_array(rq, r, arr);
 	}
-	if (post && strncmp(url, "/api/devices/", 13) == 0 &&
-	    strlen(url) > 13 + strlen("/clear-flags") &&
-	    is(url + strlen(url) - strlen("/clear-flags"), "/clear-flags")) {
-		char dev[72];
-		size_t n = strlen(url) - 13 - strlen("/clear-flags");
+	if (post && (rest = object_action(url, "/api/devices/", name, sizeof(name))) &&
+	    is(rest, "clear-flags")) {
 		if (!is(p.role, "admin"))
 			return server_reply_error(rq, 403, "forbidden", "only an admin clears flags");
-		if (n >= sizeof(dev))
-			return reply_store_error(rq, -ENOENT);
-		memcpy(dev, url + 13, n);
-		dev[n] = '\0';
-		r = rstore_flags_clear(sf->srv->st, dev, p.user);
+		r = rstore_flags_clear(sf->srv->st, name, p.user);
 		return r < 0 ? reply_store_error(rq, r)
 			     : server_reply_json(rq, 200, json_object_new_object());
 	}
+	if (post && (rest = object_action(url, "/api/users/", name, sizeof(name))) &&
+	    (is(rest, "disable") || is(rest, "enable")))
+		return user_enable(sf, rq, &p, name, is(rest, "enable"));
 	if (get && is(url, "/api/actions")) {
 		if (is(p.role, "responder"))
 			return server_reply_error(rq, 403, "forbidden",

@@ -187,7 +187,25 @@ async function loadFleet() {
   fc.hidden = flagged === 0;
 }
 
+function staffRow(u) {
+  const admin = state.session.role === 'admin' && u.name !== state.session.user;
+  const verb = u.disabled ? 'enable' : 'disable';
+  return el('tr', { class: u.disabled ? 'stale' : '' },
+    el('td', null, u.name), el('td', null, u.role), el('td', null, fmtTime(u.created_at)),
+    el('td', null, u.disabled
+      ? el('span', { class: 'badge muted-badge', title: 'by ' + (u.disabled_by || '?') + ' at ' + fmtTime(u.disabled_at) }, 'Disabled')
+      : el('span', { class: 'badge ok' }, 'Enabled')),
+    el('td', null, admin ? el('button', {
+      class: 'small', 'data-user': u.name, 'data-verb': verb, onclick: async () => {
+        if (verb === 'disable' && !window.confirm('Disable ' + u.name + '? Their sessions and API tokens end now.')) return;
+        try { await api('/api/users/' + encodeURIComponent(u.name) + '/' + verb, {}); refresh(); } catch (e) { banner(e.message); }
+      },
+    }, verb === 'enable' ? 'Enable login' : 'Disable login') : ''));
+}
+
 async function loadActivity() {
+  state.users = await api('/api/users');
+  $('staff').tBodies[0].replaceChildren(...state.users.map(staffRow));
   const actions = await api('/api/actions');
   $('activity').tBodies[0].replaceChildren(...actions.map((a) => el('tr', null,
     el('td', null, fmtTime(a.at)), el('td', null, a.user), el('td', null, a.action.replace(/_/g, ' ')),

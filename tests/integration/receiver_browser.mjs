@@ -2,10 +2,12 @@
 // the dashboard in headless Chromium.  Logs in, sees the alert in the queue,
 // opens it, acknowledges it, downloads the JSON export, opens the incident
 // report, logs out, and checks that the pages then redirect to the login.
-// argv: URL ALERT_ID USER PASSWORD SCREENSHOT_DIR
+// Then an admin opens the staff page and disables another user's login
+// (the receiver_browser.sh checks the database afterwards).
+// argv: URL ALERT_ID USER PASSWORD SCREENSHOT_DIR ADMIN ADMIN_PASSWORD OTHER_USER
 import { chromium } from 'playwright-core';
 
-const [url, alertId, user, password, shots] = process.argv.slice(2);
+const [url, alertId, user, password, shots, admin, adminPassword, other] = process.argv.slice(2);
 const fail = (msg) => { console.log('FAIL: ' + msg); process.exit(1); };
 const ok = (msg) => console.log('ok: ' + msg);
 
@@ -97,6 +99,26 @@ try {
   const api = await page.request.get(url + '/api/alerts');
   if (api.status() !== 401) fail('API after logout: ' + api.status());
   ok('logged out');
+
+  // An admin disables another user's login from the staff page.
+  await page.goto(url + '/login');
+  await page.fill('#user', admin);
+  await page.fill('#password', adminPassword);
+  await page.click('#submit');
+  await page.waitForURL(url + '/');
+  await page.click('#nav-activity');
+  const otherRow = page.locator('#staff tbody tr', { hasText: other });
+  await otherRow.first().waitFor();
+  if (await page.locator('#staff tbody tr', { hasText: admin }).locator('button').count() !== 0) {
+    fail('the admin is offered to disable their own login');
+  }
+  page.once('dialog', (d) => d.accept());
+  await otherRow.locator('button[data-verb="disable"]').click();
+  await otherRow.locator('button[data-verb="enable"]').waitFor();
+  if (!(await otherRow.textContent()).includes('Disabled')) fail('the row does not say Disabled');
+  await page.locator('#activity tbody tr', { hasText: 'user disable' }).first().waitFor();
+  await page.screenshot({ path: shots + '/dashboard-staff.png', fullPage: true });
+  ok('admin disabled ' + other + ' from the staff page');
   if (errors.length) fail('browser errors: ' + errors.join(' | '));
 } finally {
   await browser.close();

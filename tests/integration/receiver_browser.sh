@@ -2,7 +2,8 @@
 # receiver_browser.sh - the dashboard in headless Chromium (Debian's
 # chromium, driven by playwright-core from npm, installed into
 # $BUILD/npm on first use): log in, see the alert, acknowledge it, export
-# it, log out; screenshots go to $BUILD/screenshots.
+# it, log out; then an admin disables another user's login from the staff
+# page; screenshots go to $BUILD/screenshots.
 . "$(dirname "$0")/receiver.lib"
 
 [ -x /usr/bin/chromium ] || { echo "SKIP: /usr/bin/chromium is not installed (make deps installs it)"; exit 77; }
@@ -18,6 +19,8 @@ rcv_certs
 dev_key dev1 ASSET-0001
 "$RCV" enroll --db "$DB" ASSET-0001 "$T/dev1.pub" >/dev/null || fail "enroll"
 echo 'correct horse battery' | "$RCV" user add --db "$DB" --role responder alice >/dev/null || fail "user add"
+echo 'head of safeguarding 1' | "$RCV" user add --db "$DB" --role admin head >/dev/null || fail "user add admin"
+echo 'bob password number 2' | "$RCV" user add --db "$DB" --role responder bob >/dev/null || fail "user add bob"
 rcv_start
 ID=$(rand_id)
 alert_json ASSET-0001 "$ID" >"$T/a1"; envelope alert "$T/a1" dev1 >"$T/b1"
@@ -31,5 +34,8 @@ envelope heartbeat "$T/hb" dev1 >"$T/hbb"
 
 mkdir -p "$BUILD/screenshots"
 cp "$(dirname "$0")/receiver_browser.mjs" "$NPM/"
-timeout 120 node "$NPM/receiver_browser.mjs" "$URL" "$ID" alice 'correct horse battery' "$PWD/$BUILD/screenshots" || fail "browser test"
+timeout 120 node "$NPM/receiver_browser.mjs" "$URL" "$ID" alice 'correct horse battery' "$PWD/$BUILD/screenshots" \
+	head 'head of safeguarding 1' bob || fail "browser test"
 "$RCV" alerts --db "$DB" --json | jq -e '.status == "acknowledged" and .acknowledged_by == "alice"' >/dev/null || fail "acknowledgement not stored"
+"$RCV" user list --db "$DB" --json | jq -se '.[] | select(.name == "bob") | .disabled and .disabled_by == "head"' >/dev/null ||
+	fail "bob was not disabled by head: $("$RCV" user list --db "$DB" --json)"

@@ -4,7 +4,8 @@
 # login is refused like a wrong password (the log says why), their live
 # session and API token stop working at once, enabling brings the login
 # back (not the old token), the last enabled admin cannot be disabled, and
-# each action is in the staff action log with who (cli:OS-USER) and when.
+# each action is in the staff action log with who (cli:OS-USER) and when;
+# then the same through the dashboard's API as an admin.
 # Then the idle session timeout (--session-idle 4s): a session slides on
 # use, ends after the idle time, and an API token is not affected.
 # Also: a version-2 database (before this schema step) is migrated.
@@ -102,6 +103,35 @@ ok "the last enabled admin cannot be disabled"
 jq -e --arg me "$ME" '[.[] | select(.action == "user_add" and .user == $me)] | length == 4' "$T/out" >/dev/null ||
 	fail "user add is not in the action log as done by $ME"
 ok "actions recorded with who ($ME) and when"
+
+# 5b. The same from the dashboard's API: admins only, with the session's
+# CSRF token; an admin cannot disable their own login; errors say which.
+# post_as USER PATH [CSRF]: status of a POST with USER's session cookie.
+post_as() {
+	$C -b "$T/jar.$1" -o "$T/out" -w '%{http_code}' -H 'Content-Type: application/json' \
+		${3:+-H "X-CSRF-Token: $3"} --data-binary '{}' "$URL$2"
+}
+[ "$(login root2 'admin password 34')" = 200 ] || fail "admin login: $(cat "$T/out")"
+CSRF=$(jq -r .csrf "$T/out")
+[ "$(login alice 'correct horse battery')" = 200 ] || fail "login: $(cat "$T/out")"
+ALICE_CSRF=$(jq -r .csrf "$T/out")
+[ "$(post_as alice /api/users/olga/disable "$ALICE_CSRF")" = 403 ] || fail "a responder disabled a user"
+[ "$(post_as root2 /api/users/olga/disable)" = 403 ] || fail "no CSRF token, yet: $(cat "$T/out")"
+[ "$(with_token "$AUDIT_TOKEN" /api/alerts)" = 200 ] || fail "olga's token refused before"
+[ "$(post_as root2 /api/users/olga/disable "$CSRF")" = 200 ] || fail "admin disable: $(cat "$T/out")"
+[ "$(with_token "$AUDIT_TOKEN" /api/alerts)" = 401 ] || fail "a user disabled from the dashboard kept their token"
+[ "$(post_as root2 /api/users/olga/disable "$CSRF")" = 409 ] && jq -e '.error == "wrong_state"' "$T/out" >/dev/null ||
+	fail "disabling twice: $(cat "$T/out")"
+[ "$(post_as root2 /api/users/root2/disable "$CSRF")" = 409 ] && jq -e '.error == "own_login"' "$T/out" >/dev/null ||
+	fail "an admin disabled their own login: $(cat "$T/out")"
+[ "$(post_as root2 /api/users/nobody/disable "$CSRF")" = 404 ] || fail "unknown user: $(cat "$T/out")"
+[ "$(post_as root2 /api/users/olga/enable "$CSRF")" = 200 ] || fail "admin enable: $(cat "$T/out")"
+[ "$(with_cookie root2 /api/users)" = 200 ] && jq -e '.[] | select(.name == "olga") | .disabled == false' "$T/out" >/dev/null ||
+	fail "olga not enabled: $(cat "$T/out")"
+[ "$(with_cookie root2 /api/actions)" = 200 ] || fail "action log"
+[ "$(jq -r '[.[] | select(.user == "root2" and (.action | test("^user_"))) | "\(.action) \(.detail)"] | reverse | join(",")' "$T/out")" = \
+	"user_disable olga,user_enable olga" ] || fail "action log: $(jq -c '[.[] | select(.user == "root2")]' "$T/out")"
+ok "dashboard API: an admin disables and enables logins (CSRF, own login and errors checked, logged)"
 
 # 6. Idle timeout (4 s here): a session slides with use (6 s in all, never
 # 4 s idle), then ends after 4 s without a request; a token has no idle
