@@ -121,6 +121,7 @@ struct mih {
 	const uint8_t *hashes;
 	size_t n;
 	unsigned bits, bytes, mode, nslots, idbits, dmax;
+	unsigned flags;          /* the MIH_OPEN_NO_* flags it was opened with */
 	struct mih_slot slot[MIH_MAX_SLOTS];
 };
 
@@ -751,7 +752,8 @@ int mih_open_flags(const void *blob, size_t blob_len, const uint8_t *hashes,
 	int r = -EBADMSG;
 
 	if (!blob || !ret || (bits != 64 && bits != 256) || (n > 0 && !hashes) ||
-	    (uintptr_t)blob % 8 != 0 || (flags & ~MIH_OPEN_DIGESTED))
+	    (uintptr_t)blob % 8 != 0 ||
+	    (flags & ~(MIH_OPEN_DIGESTED | MIH_OPEN_NO_AVX512 | MIH_OPEN_NO_SIMD)))
 		return -EINVAL;
 	if (blob_len < sizeof(hdr))
 		return -EBADMSG;
@@ -792,6 +794,7 @@ int mih_open_flags(const void *blob, size_t blob_len, const uint8_t *hashes,
 	m->nslots = hdr.nslots;
 	m->idbits = hdr.idbits;
 	m->dmax = hdr.dmax;
+	m->flags = flags & (MIH_OPEN_NO_AVX512 | MIH_OPEN_NO_SIMD);
 	for (unsigned s = 0; s < p.nslots; s++) {
 		r = slot_open(m, &m->slot[s], &p.slot[s], b);
 		if (r < 0)
@@ -1525,6 +1528,17 @@ TARGET_AVX512 static void query_avx512(struct qctx *c)
 {
 	query_body(c, SIMD_AVX512);
 }
+
+/* The widest filters the CPU runs and the view's flags allow. */
+static enum simd_level simd_pick(unsigned flags)
+{
+	if (flags & MIH_OPEN_NO_SIMD || !__builtin_cpu_supports("avx2") ||
+	    !__builtin_cpu_supports("popcnt") || !__builtin_cpu_supports("bmi"))
+		return SIMD_NONE;
+	if (flags & MIH_OPEN_NO_AVX512 || !__builtin_cpu_supports("avx512f"))
+		return SIMD_AVX2;
+	return SIMD_AVX512;
+}
 #endif
 
 int mih_query(const struct mih *m, const uint8_t *qs, unsigned nq,
@@ -1532,6 +1546,9 @@ int mih_query(const struct mih *m, const uint8_t *qs, unsigned nq,
 	      size_t *ret_n)
 {
 	struct qctx c;
+#ifdef HAVE_X86_DISPATCH
+	enum simd_level simd;
+#endif
 
 	if (!m || !query_args_ok(qs, nq, hits, cap, ret_n))
 		return -EINVAL;
@@ -1549,11 +1566,10 @@ int mih_query(const struct mih *m, const uint8_t *qs, unsigned nq,
 						m->slot[s].start, m->slot[s].width);
 	plan_radii(&c);
 #ifdef HAVE_X86_DISPATCH
-	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
-	    __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi"))
+	simd = simd_pick(m->flags);
+	if (simd == SIMD_AVX512)
 		query_avx512(&c);
-	else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
-		 __builtin_cpu_supports("bmi"))
+	else if (simd == SIMD_AVX2)
 		query_avx2(&c);
 	else if (__builtin_cpu_supports("popcnt"))
 		query_popcnt(&c);
