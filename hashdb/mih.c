@@ -19,15 +19,25 @@
  * A slot key is `width` consecutive bits of the hash, bit i being bit i%8
  * of byte i/8; the coarse bucket is the key's top `coarse` bits.
  *
- * What a query costs is cache lines: at 10M PDQ hashes one image (8
- * queries) visits ~11k buckets and verifies ~21k candidates, each a random
- * line, so the code is about touching few lines and keeping many misses
- * in flight: offset tables small enough to stay cached, exact fine keys
- * found in the two aligned lines around their interpolated position rather
- * than by scanning the bucket, prefetches a fixed distance ahead in every
- * stage (bursts of prefetches overflow the miss buffers and get dropped),
- * and branch-free filters (AVX2 when the CPU has it, chosen at run time;
- * the binary still runs on any x86-64).
+ * What a query costs is random memory: at 10M PDQ hashes one image (8
+ * queries) visits ~11.1k buckets (~19k window lines and ~14k bucket-scan
+ * lines, on ~9k distinct 4 kB pages) and verifies ~21k candidates (~17k
+ * distinct pages of the hash array).  On the virtualised Zen 5 this was
+ * measured on (nested paging; the host backs guest memory with 4 kB
+ * pages, so 2 MB guest pages do not help) a random page is a TLB miss
+ * whose walk costs more the larger the region it falls in: with
+ * prefetches in flight ~5 ns in a 40 MB slot array, ~10-20 ns in the
+ * 320 MB hash array, and walks barely overlap with each other.  In the
+ * 10M query a bucket visit costs ~30 ns and a candidate ~17 ns, about
+ * half of the time each.  So the code is about touching few pages and
+ * lines and keeping misses in flight: offset tables small enough to stay
+ * cached, exact fine keys found in the two aligned lines around their
+ * interpolated position rather than by scanning the bucket, prefetches a
+ * fixed distance ahead in every stage (including each batch's first
+ * visits), verification in batches (interleaving it with the bucket
+ * visits was slower: the two streams' page walks get in each other's
+ * way), and branch-free filters (AVX-512 or AVX2 when the CPU has them,
+ * chosen at run time; the binary still runs on any x86-64).
  *
  * Each stored hash is reported once without any dedup table: a hit found
  * through query v and slot s is reported only if v is the first query
@@ -254,7 +264,11 @@ static ALWAYS_INLINE uint32_t key_coarse(uint32_t key, unsigned fine)
  * bucket visit costs ~15 ns of CPU besides, scanning an entry ~0.3 ns,
  * and an offset lookup ~2 ns while all offset tables together stay
  * cache-sized (else it is one more random line).  A PACKED candidate is
- * one random fetch of its hash plus ~8 ns to verify it. */
+ * one random fetch of its hash plus ~8 ns to verify it.  (Measured in the
+ * 10M PDQ query itself a visit costs ~30 ns and a candidate ~17 ns, page
+ * walks included; those weights pick the same plan, m = 10 and m = 12
+ * cost more under both, and 17 coarse bits instead of 16 measured 11%
+ * slower.) */
 #define COST_RANDOM 12.0
 #define COST_LINE 3.0
 #define COST_VISIT 15.0
