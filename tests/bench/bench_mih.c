@@ -12,7 +12,11 @@
  *
  * The list is laid out as the .hwdb stores it (hashes, a 4-byte payload
  * per hash, the index blob) in a memfd and mapped read-only, so queries
- * run on 4 kB page-cache pages like the daemon's.
+ * run on 4 kB page-cache pages like the daemon's.  For PDQ it also prints
+ * what one random read costs in the hashes and in a slot-sized part of the
+ * index (the floor under the query: ~25k random pages per image at 10M),
+ * and the query time without the AVX-512 filters and (from 1M) with the
+ * list on 2 MB pages, each on the same queries and answers.
  *
  * Usage: bench_mih [--quick] [--images N] [--linear N] [SIZE...]
  *   SIZE defaults to 1000000 10000000; --quick is 100000 with 200 images.
