@@ -19,15 +19,25 @@
  * A slot key is `width` consecutive bits of the hash, bit i being bit i%8
  * of byte i/8; the coarse bucket is the key's top `coarse` bits.
  *
- * What a query costs is cache lines: at 10M PDQ hashes one image (8
- * queries) visits ~11k buckets and verifies ~21k candidates, each a random
- * line, so the code is about touching few lines and keeping many misses
- * in flight: offset tables small enough to stay cached, exact fine keys
- * found in the two aligned lines around their interpolated position rather
- * than by scanning the bucket, prefetches a fixed distance ahead in every
- * stage (bursts of prefetches overflow the miss buffers and get dropped),
- * and branch-free filters (AVX2 when the CPU has it, chosen at run time;
- * the binary still runs on any x86-64).
+ * What a query costs is random memory: at 10M PDQ hashes one image (8
+ * queries) visits ~11.1k buckets (~19k window lines and ~14k bucket-scan
+ * lines, on ~9k distinct 4 kB pages) and verifies ~21k candidates (~17k
+ * distinct pages of the hash array).  On the virtualised Zen 5 this was
+ * measured on (nested paging; 2 MB guest pages gained 0-15%, so the host
+ * seems to back guest memory with 4 kB pages) a random page is a TLB miss
+ * whose walk costs more the larger the region it falls in: with
+ * prefetches in flight ~5 ns in a 40 MB slot array, ~10-20 ns in the
+ * 320 MB hash array, and walks barely overlap with each other.  In the
+ * 10M query a bucket visit costs ~30 ns and a candidate ~17 ns, about
+ * half of the time each.  So the code is about touching few pages and
+ * lines and keeping misses in flight: offset tables small enough to stay
+ * cached, exact fine keys found in the two aligned lines around their
+ * interpolated position rather than by scanning the bucket, prefetches a
+ * fixed distance ahead in every stage (including each batch's first
+ * visits), verification in batches (interleaving it with the bucket
+ * visits was slower: the two streams' page walks get in each other's
+ * way), and branch-free filters (AVX-512 or AVX2 when the CPU has them,
+ * chosen at run time; the binary still runs on any x86-64).
  *
  * Each stored hash is reported once without any dedup table: a hit found
  * through query v and slot s is reported only if v is the first query
@@ -79,6 +89,7 @@
 #define HAVE_X86_DISPATCH 1
 #define TARGET_POPCNT __attribute__((target("popcnt")))
 #define TARGET_AVX2 __attribute__((target("avx2,popcnt,bmi")))
+#define TARGET_AVX512 __attribute__((target("avx512f,avx2,popcnt,bmi")))
 #endif
 
 struct blob_hdr {
@@ -120,6 +131,7 @@ struct mih {
 	const uint8_t *hashes;
 	size_t n;
 	unsigned bits, bytes, mode, nslots, idbits, dmax;
+	unsigned flags;          /* the MIH_OPEN_NO_* flags it was opened with */
 	struct mih_slot slot[MIH_MAX_SLOTS];
 };
 
@@ -252,7 +264,11 @@ static ALWAYS_INLINE uint32_t key_coarse(uint32_t key, unsigned fine)
  * bucket visit costs ~15 ns of CPU besides, scanning an entry ~0.3 ns,
  * and an offset lookup ~2 ns while all offset tables together stay
  * cache-sized (else it is one more random line).  A PACKED candidate is
- * one random fetch of its hash plus ~8 ns to verify it. */
+ * one random fetch of its hash plus ~8 ns to verify it.  (Measured in the
+ * 10M PDQ query itself a visit costs ~30 ns and a candidate ~17 ns, page
+ * walks included; those weights pick the same plan, m = 10 and m = 12
+ * cost more under both, and 17 coarse bits instead of 16 measured 11%
+ * slower.) */
 #define COST_RANDOM 12.0
 #define COST_LINE 3.0
 #define COST_VISIT 15.0
@@ -750,7 +766,8 @@ int mih_open_flags(const void *blob, size_t blob_len, const uint8_t *hashes,
 	int r = -EBADMSG;
 
 	if (!blob || !ret || (bits != 64 && bits != 256) || (n > 0 && !hashes) ||
-	    (uintptr_t)blob % 8 != 0 || (flags & ~MIH_OPEN_DIGESTED))
+	    (uintptr_t)blob % 8 != 0 ||
+	    (flags & ~(MIH_OPEN_DIGESTED | MIH_OPEN_NO_AVX512 | MIH_OPEN_NO_SIMD)))
 		return -EINVAL;
 	if (blob_len < sizeof(hdr))
 		return -EBADMSG;
@@ -791,6 +808,7 @@ int mih_open_flags(const void *blob, size_t blob_len, const uint8_t *hashes,
 	m->nslots = hdr.nslots;
 	m->idbits = hdr.idbits;
 	m->dmax = hdr.dmax;
+	m->flags = flags & (MIH_OPEN_NO_AVX512 | MIH_OPEN_NO_SIMD);
 	for (unsigned s = 0; s < p.nslots; s++) {
 		r = slot_open(m, &m->slot[s], &p.slot[s], b);
 		if (r < 0)
@@ -1076,15 +1094,22 @@ static void hit_found(struct qctx *c, const uint8_t *h, uint32_t pos,
 	hitbuf_add(&c->hb, pos, best, bq);
 }
 
-struct cand {
-	uint32_t id;
-	uint32_t v;
+/* Candidates waiting for verification, as parallel arrays (the id, and
+ * the query that found it), with room past CAND_BATCH for the whole-vector
+ * stores of the SIMD filters. */
+#define CAND_SLACK 32
+struct cands {
+	uint32_t id[CAND_BATCH + CAND_SLACK];
+	uint8_t v[CAND_BATCH + CAND_SLACK];
 };
+
+/* Which filters the query may use; chosen once per query from the CPU. */
+enum simd_level { SIMD_NONE, SIMD_AVX2, SIMD_AVX512 };
 
 /* Verify a batch of candidates, prefetching PF_CANDS ahead: a steady
  * stream of prefetches keeps the most misses in flight (a burst of them
  * would overflow the miss buffers, and the CPU drops prefetches then). */
-static ALWAYS_INLINE void verify_words(struct qctx *c, unsigned s, const struct cand *cd,
+static ALWAYS_INLINE void verify_words(struct qctx *c, unsigned s, const struct cands *cd,
 					size_t nc, unsigned words)
 {
 	const uint8_t *const hashes = c->m->hashes;
@@ -1092,20 +1117,20 @@ static ALWAYS_INLINE void verify_words(struct qctx *c, unsigned s, const struct 
 	const unsigned bytes = words * 8, d = c->d;
 
 	for (size_t i = 0; i < nc && i < PF_CANDS; i++)
-		PREFETCH(hashes + (size_t)cd[i].id * bytes);
+		PREFETCH(hashes + (size_t)cd->id[i] * bytes);
 	for (size_t i = 0; i < nc; i++) {
-		const uint8_t *h = hashes + (size_t)cd[i].id * bytes;
+		const uint8_t *h = hashes + (size_t)cd->id[i] * bytes;
 		unsigned dv;
 
 		if (i + PF_CANDS < nc)
-			PREFETCH(hashes + (size_t)cd[i + PF_CANDS].id * bytes);
-		dv = hamming(h, qw[cd[i].v], words);
+			PREFETCH(hashes + (size_t)cd->id[i + PF_CANDS] * bytes);
+		dv = hamming(h, qw[cd->v[i]], words);
 		if (dv <= d)
-			hit_found(c, h, cd[i].id, cd[i].v, s, dv);
+			hit_found(c, h, cd->id[i], cd->v[i], s, dv);
 	}
 }
 
-static ALWAYS_INLINE void verify_packed(struct qctx *c, unsigned s, const struct cand *cd,
+static ALWAYS_INLINE void verify_packed(struct qctx *c, unsigned s, const struct cands *cd,
 					size_t nc)
 {
 	if (c->m->bits == 256)
@@ -1140,12 +1165,12 @@ static ALWAYS_INLINE void prefetch_run(const void *from, const void *to)
  * unpredictable).  The caller guarantees room for end - k more. */
 static ALWAYS_INLINE size_t filter_entries(const uint32_t *e, size_t k, size_t end,
 					   uint32_t qf, uint32_t fm, uint32_t idmask,
-					   unsigned rem, uint32_t qv, struct cand *cd, size_t nc)
+					   unsigned rem, uint8_t qv, struct cands *cd, size_t nc)
 {
 	for (; k < end; k++) {
 		uint32_t x = e[k];
-		cd[nc].id = x & idmask;
-		cd[nc].v = qv;
+		cd->id[nc] = x & idmask;
+		cd->v[nc] = qv;
 		nc += popc32((x ^ qf) & fm) <= rem;
 	}
 	return nc;
@@ -1153,11 +1178,11 @@ static ALWAYS_INLINE size_t filter_entries(const uint32_t *e, size_t k, size_t e
 
 /* Candidates from the entries w[i] with bit i set in mask. */
 static ALWAYS_INLINE size_t emit_mask(const uint32_t *w, uint64_t mask, uint32_t idmask,
-				      uint32_t qv, struct cand *cd, size_t nc)
+				      uint8_t qv, struct cands *cd, size_t nc)
 {
 	while (mask) {
-		cd[nc].id = w[__builtin_ctzll(mask)] & idmask;
-		cd[nc].v = qv;
+		cd->id[nc] = w[__builtin_ctzll(mask)] & idmask;
+		cd->v[nc] = qv;
 		nc++;
 		mask &= mask - 1;
 	}
@@ -1183,7 +1208,7 @@ TARGET_AVX2 static inline unsigned within_avx2(__m256i x, unsigned rem)
  * up to 7 entries past end, which the caller guarantees are readable. */
 TARGET_AVX2 static inline size_t filter_avx2(const uint32_t *e, size_t k, size_t end,
 					     uint32_t qf, uint32_t fm, uint32_t idmask,
-					     unsigned rem, uint32_t qv, struct cand *cd,
+					     unsigned rem, uint8_t qv, struct cands *cd,
 					     size_t nc)
 {
 	const __m256i vqf = _mm256_set1_epi32((int)qf), vfm = _mm256_set1_epi32((int)fm);
@@ -1214,40 +1239,106 @@ TARGET_AVX2 static inline uint64_t window_mask_avx2(const uint32_t *w, uint32_t 
 	}
 	return mask;
 }
+
+/* The AVX-512 filters: 16 entries per vector, and the passing ids
+ * compressed into a register and stored whole, so that neither the scan
+ * nor the emission branches on the data. */
+TARGET_AVX512 static inline size_t emit16_avx512(__m512i x, __mmask16 pass, uint32_t idmask,
+						 uint8_t qv, struct cands *cd, size_t nc)
+{
+	__m512i ids = _mm512_maskz_compress_epi32(pass, _mm512_and_si512(
+							  x, _mm512_set1_epi32((int)idmask)));
+
+	_mm512_storeu_si512((void *)(cd->id + nc), ids);
+	_mm_storeu_si128((__m128i *)(void *)(cd->v + nc), _mm_set1_epi8((char)qv));
+	return nc + (unsigned)__builtin_popcount((unsigned)pass);
+}
+
+/* filter_entries for rem <= 2, 16 entries at a time; the last vector's
+ * load is masked, so it reads nothing past end. */
+TARGET_AVX512 static inline size_t filter_avx512(const uint32_t *e, size_t k, size_t end,
+						 uint32_t qf, uint32_t fm, uint32_t idmask,
+						 unsigned rem, uint8_t qv, struct cands *cd,
+						 size_t nc)
+{
+	const __m512i vqf = _mm512_set1_epi32((int)qf), vfm = _mm512_set1_epi32((int)fm);
+	const __m512i one = _mm512_set1_epi32(1);
+
+	for (; k < end; k += 16) {
+		__mmask16 live = end - k >= 16 ? (__mmask16)0xffff
+					       : (__mmask16)((1u << (end - k)) - 1);
+		__m512i x = _mm512_maskz_loadu_epi32(live, e + k);
+		__m512i y = _mm512_and_si512(_mm512_xor_si512(x, vqf), vfm);
+
+		if (rem >= 1)
+			y = _mm512_and_si512(y, _mm512_sub_epi32(y, one));
+		if (rem >= 2)
+			y = _mm512_and_si512(y, _mm512_sub_epi32(y, one));
+		nc = emit16_avx512(x, _mm512_mask_testn_epi32_mask(live, y, y), idmask, qv, cd,
+				   nc);
+	}
+	return nc;
+}
+
+/* The entries of the two aligned lines at w in the lanes given (bit i:
+ * w[i]) whose fine key is qf. */
+TARGET_AVX512 static inline size_t window_avx512(const uint32_t *w, uint64_t lanes, uint32_t qf,
+						 uint32_t fm, uint32_t idmask, uint8_t qv,
+						 struct cands *cd, size_t nc)
+{
+	const __m512i vqf = _mm512_set1_epi32((int)qf), vfm = _mm512_set1_epi32((int)fm);
+	__m512i x0 = _mm512_load_si512((const void *)w);
+	__m512i x1 = _mm512_load_si512((const void *)(w + 16));
+	__mmask16 m0 = _mm512_mask_cmpeq_epi32_mask((__mmask16)lanes,
+						    _mm512_and_si512(x0, vfm), vqf);
+	__mmask16 m1 = _mm512_mask_cmpeq_epi32_mask((__mmask16)(lanes >> 16),
+						    _mm512_and_si512(x1, vfm), vqf);
+
+	nc = emit16_avx512(x0, m0, idmask, qv, cd, nc);
+	return emit16_avx512(x1, m1, idmask, qv, cd, nc);
+}
 #endif
 
-/* The filter the CPU can run best (simd: this is the AVX2 instance). */
-static ALWAYS_INLINE size_t filter_best(bool simd, const uint32_t *e, size_t k, size_t end,
-					size_t total, uint32_t qf, uint32_t fm, uint32_t idmask,
-					unsigned rem, uint32_t qv, struct cand *cd, size_t nc)
+/* The filter the CPU can run best. */
+static ALWAYS_INLINE size_t filter_best(enum simd_level simd, const uint32_t *e, size_t k,
+					size_t end, size_t total, uint32_t qf, uint32_t fm,
+					uint32_t idmask, unsigned rem, uint8_t qv,
+					struct cands *cd, size_t nc)
 {
 #ifdef HAVE_X86_DISPATCH
-	if (simd && rem <= 2 && end + 7 <= total)
+	if (simd == SIMD_AVX512 && rem <= 2)
+		return filter_avx512(e, k, end, qf, fm, idmask, rem, qv, cd, nc);
+	if (simd == SIMD_AVX2 && rem <= 2 && end + 7 <= total)
 		return filter_avx2(e, k, end, qf, fm, idmask, rem, qv, cd, nc);
 #endif
 	return filter_entries(e, k, end, qf, fm, idmask, rem, qv, cd, nc);
 }
 
-static ALWAYS_INLINE uint64_t window_mask(bool simd, const uint32_t *w, uint32_t qf,
-					  uint32_t fm)
+/* The candidates of a window: the entries of the 32 at w in the given
+ * lanes whose fine key is qf. */
+static ALWAYS_INLINE size_t window_best(enum simd_level simd, const uint32_t *w, uint64_t lanes,
+					uint32_t qf, uint32_t fm, uint32_t idmask, uint8_t qv,
+					struct cands *cd, size_t nc)
 {
 	uint64_t mask = 0;
 
 #ifdef HAVE_X86_DISPATCH
-	if (simd)
-		return window_mask_avx2(w, qf, fm);
+	if (simd == SIMD_AVX512)
+		return window_avx512(w, lanes, qf, fm, idmask, qv, cd, nc);
+	if (simd == SIMD_AVX2)
+		return emit_mask(w, window_mask_avx2(w, qf, fm) & lanes, idmask, qv, cd, nc);
 #endif
 	for (unsigned i = 0; i < WINDOW; i++)
 		mask |= (uint64_t)((w[i] & fm) == qf) << i;
-	return mask;
+	return emit_mask(w, mask & lanes, idmask, qv, cd, nc);
 }
 
 /* Scan e[k..end) into the candidate batch, verifying the batch whenever
  * it fills (a bucket may hold more entries than the batch). */
-static ALWAYS_INLINE size_t scan_run(struct qctx *c, unsigned s, bool simd, const uint32_t *e,
-				     size_t k, size_t end, uint32_t qf, uint32_t fm,
-				     uint32_t idmask, unsigned rem, uint32_t qv,
-				     struct cand *cd, size_t nc)
+static ALWAYS_INLINE size_t scan_run(struct qctx *c, unsigned s, enum simd_level simd,
+				     const uint32_t *e, size_t k, size_t end, uint32_t qf,
+				     uint32_t fm, uint32_t idmask, unsigned rem, uint8_t qv,
+				     struct cands *cd, size_t nc)
 {
 	while (k < end) {
 		size_t take = end - k, room = CAND_BATCH - nc;
@@ -1262,6 +1353,18 @@ static ALWAYS_INLINE size_t scan_run(struct qctx *c, unsigned s, bool simd, cons
 	return nc;
 }
 
+/* Prefetch what visit f of a batch will read: its window, or its bucket. */
+static ALWAYS_INLINE void prefetch_visit(const uint32_t *const *win, const uint32_t *packed,
+					 const uint32_t *lo, const uint32_t *hi, size_t f)
+{
+	if (win[f]) {
+		PREFETCH(win[f]);
+		PREFETCH(win[f] + WINDOW / 2);
+	} else {
+		prefetch_run(&packed[lo[f]], &packed[hi[f]]);
+	}
+}
+
 /* One PACKED slot: visit the coarse buckets within rad of each query's
  * key, in batches: compute the buckets, look up their offsets (small
  * tables that mostly stay cached) and where to read, then prefetch each
@@ -1273,7 +1376,7 @@ static ALWAYS_INLINE size_t scan_run(struct qctx *c, unsigned s, bool simd, cons
  * sqrt(hi - lo) / 2: reading only the two aligned cache lines around
  * that guess almost always covers its run, which is checked, and when it
  * does not the whole bucket is scanned. */
-static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, bool simd)
+static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, enum simd_level simd)
 {
 	const struct mih *m = c->m;
 	const struct mih_slot *sl = &m->slot[s];
@@ -1287,7 +1390,7 @@ static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, bool simd)
 	uint32_t bucket[SEEK_BATCH], lo[SEEK_BATCH], hi[SEEK_BATCH];
 	const uint32_t *win[SEEK_BATCH];
 	uint8_t vs[SEEK_BATCH], rems[SEEK_BATCH];
-	struct cand cd[CAND_BATCH];
+	struct cands cd;
 	uint32_t qcoarse[MIH_MAX_QUERIES], qfine[MIH_MAX_QUERIES], qt[MIH_MAX_QUERIES];
 	size_t nc = 0;
 	unsigned v = 0, i = 0;
@@ -1327,20 +1430,18 @@ static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, bool simd)
 					win[j] = (const uint32_t *)a;
 			}
 		}
+		/* The first visits of the batch are prefetched here, the rest
+		 * while the batch is worked through. */
+		for (size_t f = 0; f < cnt && f < PF_BUCKETS; f++)
+			prefetch_visit(win, packed, lo, hi, f);
 		for (size_t j = 0; j < cnt; j++) {
-			const uint32_t *w = win[j], qv = vs[j], qf = qfine[qv];
+			const uint32_t *w = win[j], qf = qfine[vs[j]];
+			const uint8_t qv = vs[j];
 
-			if (j + PF_BUCKETS < cnt) {
-				size_t f = j + PF_BUCKETS;
-				if (win[f]) {
-					PREFETCH(win[f]);
-					PREFETCH(win[f] + WINDOW / 2);
-				} else {
-					prefetch_run(&packed[lo[f]], &packed[hi[f]]);
-				}
-			}
+			if (j + PF_BUCKETS < cnt)
+				prefetch_visit(win, packed, lo, hi, j + PF_BUCKETS);
 			if (nc + WINDOW > CAND_BATCH) {
-				verify_packed(c, s, cd, nc);
+				verify_packed(c, s, &cd, nc);
 				nc = 0;
 			}
 			if (w) {
@@ -1353,16 +1454,15 @@ static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, bool simd)
 				    (b == hi[j] || (packed[b - 1] & fm) > qf)) {
 					uint64_t lanes = ((UINT64_C(2) << (b - 1 - w0)) - 1) &
 							 ~((UINT64_C(1) << (a - w0)) - 1);
-					nc = emit_mask(w, window_mask(simd, w, qf, fm) & lanes,
-						       idmask, qv, cd, nc);
+					nc = window_best(simd, w, lanes, qf, fm, idmask, qv, &cd, nc);
 					continue;
 				}
 			}
 			nc = scan_run(c, s, simd, packed, lo[j], hi[j], qf, fm, idmask, rems[j],
-				      qv, cd, nc);
+				      qv, &cd, nc);
 		}
 	}
-	verify_packed(c, s, cd, nc);
+	verify_packed(c, s, &cd, nc);
 }
 
 /* One FULL slot: the same visits, but an entry is the whole 64-bit hash,
@@ -1396,6 +1496,8 @@ static ALWAYS_INLINE void slot_full(struct qctx *c, unsigned s)
 			lo[j] = offsets[bucket[j]];
 			hi[j] = offsets[bucket[j] + 1];
 		}
+		for (size_t j = 0; j < cnt && j < PF_BUCKETS; j++)
+			prefetch_run(&full[lo[j]], &full[hi[j]]);
 		for (size_t j = 0; j < cnt; j++) {
 			const uint64_t q = c->qw[vs[j]][0];
 
@@ -1408,7 +1510,7 @@ static ALWAYS_INLINE void slot_full(struct qctx *c, unsigned s)
 	}
 }
 
-static ALWAYS_INLINE void query_body(struct qctx *c, bool simd)
+static ALWAYS_INLINE void query_body(struct qctx *c, enum simd_level simd)
 {
 	for (unsigned s = 0; s < c->m->nslots; s++) {
 		if (c->rad[s] < 0)
@@ -1422,18 +1524,34 @@ static ALWAYS_INLINE void query_body(struct qctx *c, bool simd)
 
 static void query_generic(struct qctx *c)
 {
-	query_body(c, false);
+	query_body(c, SIMD_NONE);
 }
 
 #ifdef HAVE_X86_DISPATCH
 TARGET_POPCNT static void query_popcnt(struct qctx *c)
 {
-	query_body(c, false);
+	query_body(c, SIMD_NONE);
 }
 
 TARGET_AVX2 static void query_avx2(struct qctx *c)
 {
-	query_body(c, true);
+	query_body(c, SIMD_AVX2);
+}
+
+TARGET_AVX512 static void query_avx512(struct qctx *c)
+{
+	query_body(c, SIMD_AVX512);
+}
+
+/* The widest filters the CPU runs and the view's flags allow. */
+static enum simd_level simd_pick(unsigned flags)
+{
+	if (flags & MIH_OPEN_NO_SIMD || !__builtin_cpu_supports("avx2") ||
+	    !__builtin_cpu_supports("popcnt") || !__builtin_cpu_supports("bmi"))
+		return SIMD_NONE;
+	if (flags & MIH_OPEN_NO_AVX512 || !__builtin_cpu_supports("avx512f"))
+		return SIMD_AVX2;
+	return SIMD_AVX512;
 }
 #endif
 
@@ -1442,6 +1560,9 @@ int mih_query(const struct mih *m, const uint8_t *qs, unsigned nq,
 	      size_t *ret_n)
 {
 	struct qctx c;
+#ifdef HAVE_X86_DISPATCH
+	enum simd_level simd;
+#endif
 
 	if (!m || !query_args_ok(qs, nq, hits, cap, ret_n))
 		return -EINVAL;
@@ -1459,8 +1580,10 @@ int mih_query(const struct mih *m, const uint8_t *qs, unsigned nq,
 						m->slot[s].start, m->slot[s].width);
 	plan_radii(&c);
 #ifdef HAVE_X86_DISPATCH
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
-	    __builtin_cpu_supports("bmi"))
+	simd = simd_pick(m->flags);
+	if (simd == SIMD_AVX512)
+		query_avx512(&c);
+	else if (simd == SIMD_AVX2)
 		query_avx2(&c);
 	else if (__builtin_cpu_supports("popcnt"))
 		query_popcnt(&c);

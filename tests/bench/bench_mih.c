@@ -12,7 +12,11 @@
  *
  * The list is laid out as the .hwdb stores it (hashes, a 4-byte payload
  * per hash, the index blob) in a memfd and mapped read-only, so queries
- * run on 4 kB page-cache pages like the daemon's.
+ * run on 4 kB page-cache pages like the daemon's.  For PDQ it also prints
+ * what one random read costs in the hashes and in a slot-sized part of the
+ * index (the floor under the query: ~25k random pages per image at 10M),
+ * and the query time without the AVX-512 filters and (from 1M) with the
+ * list on 2 MB pages, each on the same queries and answers.
  *
  * Usage: bench_mih [--quick] [--images N] [--linear N] [SIZE...]
  *   SIZE defaults to 1000000 10000000; --quick is 100000 with 200 images.
@@ -119,6 +123,95 @@ static long status_kb(const char *path, const char *key)
 	return kb;
 }
 
+/* What a random read costs on this machine, for comparison with the
+ * query: reads of one 8-byte word at random 64-byte-aligned offsets in
+ * [p, p + len), each prefetched 16 reads ahead (as the query prefetches),
+ * in ns per read, the best of 5 rounds of new offsets (the first round
+ * after a sweep of the whole list is much slower).  At 10M PDQ hashes a
+ * query reads ~25k distinct 4 kB pages, most of them once, so this times
+ * page walks as much as memory. */
+static double random_read_ns(const uint8_t *p, size_t len, struct rng *rng)
+{
+	enum { NREAD = 32768, AHEAD = 16 };
+	static size_t off[NREAD];
+	volatile uint64_t sink = 0;
+	uint64_t sum = 0, w;
+	double best = -1;
+
+	if (len < 64)
+		return 0;
+	for (unsigned round = 0; round < 5; round++) {
+		double c0, t;
+
+		for (size_t i = 0; i < NREAD; i++)
+			off[i] = (rng_next(rng) % (len / 64)) * 64;
+		c0 = cpu_s();
+		for (size_t i = 0; i < NREAD; i++) {
+			if (i + AHEAD < NREAD)
+				__builtin_prefetch(p + off[i + AHEAD]);
+			memcpy(&w, p + off[i], sizeof(w));
+			sum += w;
+		}
+		t = cpu_s() - c0;
+		best = best < 0 || t < best ? t : best;
+	}
+	sink = sum;
+	(void)sink;
+	return best / NREAD * 1e9;
+}
+
+/* Time the image queries on view m2 (CPU time per image into tc, its mean
+ * and p99 into *ret), back to back like the main timing, then compare
+ * each answer with view m's in an untimed pass (a query timed right after
+ * another view's query of the same image measured ~1.5x slower, even with
+ * identical views).  Returns the number of images whose answers
+ * differed. */
+static long time_view(const struct mih *m2, const struct mih *m, const uint8_t *qs,
+		      size_t nimg, unsigned nq, unsigned bits, unsigned d, struct mih_hit *h1,
+		      struct mih_hit *h2, double *tc, struct stats *ret)
+{
+	long diff = 0;
+
+	for (size_t img = 0; img < nimg; img++) {
+		size_t n2 = 0;
+		double c0 = cpu_s();
+
+		(void)mih_query(m2, qs + img * nq * (bits / 8), nq, d, h2, HIT_CAP, &n2);
+		tc[img] = cpu_s() - c0;
+	}
+	for (size_t img = 0; img < nimg; img++) {
+		const uint8_t *q = qs + img * nq * (bits / 8);
+		size_t n1 = 0, n2 = 0;
+		int r1 = mih_query(m, q, nq, d, h1, HIT_CAP, &n1);
+		int r2 = mih_query(m2, q, nq, d, h2, HIT_CAP, &n2);
+
+		diff += r1 != r2 || n1 != n2 || (n1 && memcmp(h1, h2, n1 * sizeof(*h1)) != 0);
+	}
+	*ret = stats_of(tc, nimg);
+	return diff;
+}
+
+/* The same image queries on the same list with the AVX-512 filters turned
+ * off (AVX2 at most): what the wider vectors gain, measured in the same
+ * run right after the main timing (the linear scans, run later, leave the
+ * index queries after them slower for a while).  Returns the number of
+ * images whose answer differed, or -1. */
+static long bench_narrow(const struct mih *m, const uint8_t *map, size_t off_blob,
+			 size_t blob_len, size_t n, unsigned bits, const uint8_t *qs,
+			 size_t nimg, unsigned nq, unsigned d, struct mih_hit *h1,
+			 struct mih_hit *h2, double *tc, struct stats *ret)
+{
+	struct mih *m2 = NULL;
+	long diff;
+
+	if (mih_open_flags(map + off_blob, blob_len, map, n, bits,
+			   MIH_OPEN_DIGESTED | MIH_OPEN_NO_AVX512, &m2) < 0)
+		return -1;
+	diff = time_view(m2, m, qs, nimg, nq, bits, d, h1, h2, tc, ret);
+	mih_close(m2);
+	return diff;
+}
+
 /* The same image queries with a copy of the list in anonymous memory
  * asked to sit on 2 MB pages: how much of the query time goes to address
  * translation (4 kB page-cache pages make nearly every random access a
@@ -133,8 +226,8 @@ static long bench_hugepages(const struct mih *m, const uint8_t *map, size_t map_
 	size_t len = (map_len + huge - 1) & ~(huge - 1);
 	uint8_t *raw, *a;
 	struct mih *m2 = NULL;
-	long diff = 0, thp_kb;
-	double c0;
+	struct stats st;
+	long diff, thp_kb;
 
 	raw = mmap(NULL, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
@@ -147,23 +240,10 @@ static long bench_hugepages(const struct mih *m, const uint8_t *map, size_t map_
 		return -1;
 	}
 	thp_kb = status_kb("/proc/self/smaps_rollup", "AnonHugePages:");
-	for (size_t img = 0; img < nimg; img++) {
-		const uint8_t *q = qs + img * nq * (bits / 8);
-		size_t n1 = 0, n2 = 0;
-		int r1, r2;
-
-		c0 = cpu_s();
-		r2 = mih_query(m2, q, nq, d, h2, HIT_CAP, &n2);
-		tc[img] = cpu_s() - c0;
-		r1 = mih_query(m, q, nq, d, h1, HIT_CAP, &n1);
-		diff += r1 != r2 || n1 != n2 || (n1 && memcmp(h1, h2, n1 * sizeof(*h1)) != 0);
-	}
-	{
-		struct stats st = stats_of(tc, nimg);
-		printf("    cpu : index mean %7.1f us p99 %7.1f us with the list copied to "
-		       "anonymous memory on 2 MB pages (%ld MB of them)\n",
-		       st.mean * 1e6, st.p99 * 1e6, thp_kb / 1024);
-	}
+	diff = time_view(m2, m, qs, nimg, nq, bits, d, h1, h2, tc, &st);
+	printf("    cpu : index mean %7.1f us p99 %7.1f us with the list copied to anonymous "
+	       "memory on 2 MB pages (%ld MB of them)\n", st.mean * 1e6, st.p99 * 1e6,
+	       thp_kb / 1024);
 	mih_close(m2);
 	munmap(raw, len + huge);
 	return diff;
@@ -192,6 +272,8 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 	long rss0, rss1;
 	char desc[512];
 	size_t mismatches = 0, total_hits = 0;
+	struct stats narrow = { 0, 0 };
+	long narrow_diff = 0;
 	int fd = -1, rc = 2, r;
 
 	hashes = malloc(n * bytes);
@@ -282,6 +364,17 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 	       (double)map_len / (double)(n ? n : 1) + 8);
 	printf("  resident after touching every page: %.1f B/entry (VmRSS +%ld kB)\n",
 	       (double)(rss1 - rss0) * 1024 / (double)(n ? n : 1), rss1 - rss0);
+	if (bits == 256) {
+		/* Random reads in the hash array (where candidates are
+		 * verified) and in a slot-sized part of the index (where
+		 * buckets are visited): the floor under the query's time. */
+		size_t slot_len = n * 4 < blob_len ? n * 4 : blob_len; /* one slot's entries */
+		double h_ns = random_read_ns(map, n * bytes, &rng);
+		double s_ns = random_read_ns(map + off_blob, slot_len, &rng);
+		printf("  random 64-byte reads, 16 prefetched ahead: %.1f ns each in the %.0f MB of "
+		       "hashes, %.1f ns in %.1f MB of the index\n",
+		       h_ns, (double)(n * bytes) / 1e6, s_ns, (double)slot_len / 1e6);
+	}
 
 	/* The index queries back to back first (as a scanner makes them),
 	 * then the linear scans, each checked against the index's answer
@@ -296,6 +389,10 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 		cm[img] = cpu_s() - c0;
 		tm[img] = now_s() - t0;
 	}
+	/* cl is scratch until the linear scans fill it. */
+	if (bits == 256)
+		narrow_diff = bench_narrow(m, map, off_blob, blob_len, n, bits, qs, nimg, nq, d,
+					   h1, h2, cl, &narrow);
 	for (size_t img = 0; img < nlin; img++) {
 		const uint8_t *q = qs + img * nq * bytes;
 		size_t n1 = 0, n2 = 0;
@@ -332,6 +429,14 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 			printf("    cpu : index mean %7.1f us p99 %7.1f us with 8 queries per call\n",
 			       st.mean * 1e6, st.p99 * 1e6);
 		}
+	}
+	if (bits == 256) {
+		printf("    cpu : index mean %7.1f us p99 %7.1f us without the AVX-512 filters "
+		       "(AVX2 at most; timed right after the first)\n", narrow.mean * 1e6,
+		       narrow.p99 * 1e6);
+		if (narrow_diff != 0)
+			fprintf(stderr, "  MISMATCH or error without AVX-512 (%ld)\n", narrow_diff);
+		mismatches += narrow_diff != 0;
 	}
 	if (n >= 1000000) {
 		long diff = bench_hugepages(m, map, map_len, off_blob, blob_len, n, bits, qs, nimg,

@@ -130,6 +130,25 @@ static void check_set(const struct set *s, const unsigned *dists, size_t ndists)
 	}
 }
 
+/* The same answers from views kept off the AVX-512 and off all vector
+ * code (the CPU running the tests picks the widest it has by default, so
+ * the other paths would go untested), on the first 20 images. */
+static void check_narrow_paths(const struct set *s, const unsigned *dists, size_t ndists)
+{
+	const unsigned flags[] = { MIH_OPEN_NO_AVX512, MIH_OPEN_NO_SIMD };
+
+	for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+		struct set narrow = *s;
+
+		assert_int_equal(mih_open_flags(s->blob, s->blob_len, s->hashes, s->n, s->bits,
+						flags[f], &narrow.m),
+				 0);
+		narrow.nimg = s->nimg < 20 ? s->nimg : 20;
+		check_set(&narrow, dists, ndists);
+		mih_close(narrow.m);
+	}
+}
+
 /* 100k hashes, nimg images of nq queries: every image checked at the
  * first nfull of dists, 20 images at the rest. */
 static void exact_case(uint64_t seed, unsigned bits, unsigned nq, size_t nimg,
@@ -140,6 +159,7 @@ static void exact_case(uint64_t seed, unsigned bits, unsigned nq, size_t nimg,
 	set_make(&s, seed, 100000, bits, nq, nimg);
 	assert_int_equal(mih_max_dist(s.m), bits == 256 ? 31 : 8);
 	check_set(&s, dists, nfull);
+	check_narrow_paths(&s, dists, ndists);
 	s.nimg = nimg < 20 ? nimg : 20;
 	check_set(&s, dists + nfull, ndists - nfull);
 	set_free(&s);
@@ -456,7 +476,8 @@ static void test_open_digested(void **state)
 	set_make(&s, 77, 3000, 256, 8, 4);
 	b = malloc(s.blob_len);
 	assert_non_null(b);
-	assert_int_equal(mih_open_flags(s.blob, s.blob_len, s.hashes, s.n, 256, 2, &m), -EINVAL);
+	assert_int_equal(mih_open_flags(s.blob, s.blob_len, s.hashes, s.n, 256, 0x100, &m),
+			 -EINVAL);
 	assert_null(m);
 
 	/* a wrong checksum alone: refused by default, accepted and exact
