@@ -236,6 +236,153 @@ static void test_small_n(void **state)
 			}
 }
 
+/* The slot layout, read back from mih_describe(): the number of slots,
+ * their widths and radii, and how many slots the radii guarantee to find
+ * a stored hash within the index's largest distance (2 if
+ * sum(r + 1) - max(r + 1) exceeds it, else 1), which is what the index
+ * relies on. */
+struct layout {
+	unsigned nslots, need, width[32], radius[32];
+};
+
+static void layout_of(const struct mih *m, struct layout *l)
+{
+	char d[1024], *p;
+	int used = 0;
+	unsigned units = 0, big = 0;
+
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(mih_describe(m, d, sizeof(d)), 0);
+	assert_int_equal(sscanf(d, "%u slots (bits/radius/coarse):%n", &l->nslots, &used), 1);
+	assert_true(l->nslots >= 1 && l->nslots <= 32);
+	p = d + used;
+	for (unsigned s = 0; s < l->nslots; s++, p += used) {
+		unsigned coarse;
+		assert_int_equal(sscanf(p, " %u/%u/%u%n", &l->width[s], &l->radius[s], &coarse,
+					&used), 3);
+	}
+	assert_true(strstr(p, "packed") || strstr(p, "full"));
+	for (unsigned s = 0; s < l->nslots; s++) {
+		units += l->radius[s] + 1;
+		big = l->radius[s] + 1 > big ? l->radius[s] + 1 : big;
+	}
+	l->need = units - big > mih_max_dist(m) ? 2 : 1;
+	assert_true(units > mih_max_dist(m));
+}
+
+/* Flip k distinct bits of h among bits [start, start + width). */
+static void flip_in(struct rng *r, uint8_t *h, unsigned start, unsigned width, unsigned k)
+{
+	uint8_t seen[32] = { 0 };
+
+	assert_true(k <= width && width <= 32);
+	for (unsigned done = 0; done < k;) {
+		unsigned i = (unsigned)(rng_next(r) % width), b = start + i;
+		if (seen[i])
+			continue;
+		seen[i] = 1;
+		h[b / 8] ^= (uint8_t)(1u << (b % 8));
+		done++;
+	}
+}
+
+/* The worst cases of the pigeonhole guarantee: for every choice of `need`
+ * slots (see layout_of), a stored hash that is
+ * just outside the radius (radius + 1 bits) on every other slot and
+ * inside it on the chosen ones, as far from the query as the index's
+ * largest distance allows; and, as near misses, ones inside the radius on
+ * fewer slots than the index needs (beyond that distance, so never hits).
+ * The index must answer exactly like the linear scan. */
+static void test_adversarial(void **state)
+{
+	(void)state;
+
+	for (unsigned bits = 64; bits <= 256; bits += 192) {
+		const unsigned bytes = bits / 8, nq = 8;
+		const size_t n = 30000;
+		struct rng r = { .s = 4242 + bits };
+		struct set s = { .bits = bits, .nq = nq, .n = n, .nimg = 1 };
+		struct layout l, l2;
+		unsigned start[32], units = 0, dmax, planted = 0;
+		size_t pos = 0, nh;
+		struct mih *m0 = NULL;
+
+		s.hashes = malloc(n * bytes);
+		s.qs = malloc(nq * bytes);
+		assert_non_null(s.hashes);
+		assert_non_null(s.qs);
+		rng_fill(&r, s.hashes, n * bytes);
+		rng_fill(&r, s.qs, nq * bytes);
+		/* The layout depends on n and bits only: read it off a first
+		 * build, plant, then build again. */
+		assert_int_equal(mih_build(s.hashes, NULL, n, bits, &s.blob, &s.blob_len), 0);
+		assert_int_equal(mih_open(s.blob, s.blob_len, s.hashes, n, bits, &m0), 0);
+		layout_of(m0, &l);
+		dmax = mih_max_dist(m0);
+		mih_close(m0);
+		free(s.blob);
+		for (unsigned t = 0, at = 0; t < l.nslots; t++) {
+			start[t] = at;
+			at += l.width[t];
+			units += l.radius[t] + 1;
+		}
+		for (unsigned j = 0; j < l.nslots; j++)
+			for (unsigned k = l.need == 2 ? j + 1 : j; k < l.nslots; k++) {
+				const uint8_t *q = s.qs + (pos % nq) * bytes;
+				unsigned in = l.radius[j] + 1 + (k != j ? l.radius[k] + 1 : 0);
+				unsigned base = units - in, room = l.radius[j] + (k != j ? l.radius[k] : 0);
+				unsigned extra = dmax > base ? dmax - base : 0;
+				uint8_t *h = s.hashes + pos * bytes;
+
+				/* Both sides of the bound: within dmax when the
+				 * chosen slots are enough, beyond it otherwise. */
+				assert_true(pos + 2 <= n);
+				assert_true(l.need == 1 || k != j);
+				if (extra > room)
+					extra = room;
+				memcpy(h, q, bytes);
+				for (unsigned t = 0; t < l.nslots; t++)
+					if (t != j && t != k)
+						flip_in(&r, h, start[t], l.width[t], l.radius[t] + 1);
+				if (k != j) {
+					/* Split the rest evenly, or as much as
+					 * fits into one of the two. */
+					unsigned into_j = pos % 3 == 0 ? extra / 2
+							  : pos % 3 == 1
+								  ? (extra < l.radius[j] ? extra : l.radius[j])
+								  : (extra > l.radius[k] ? extra - l.radius[k] : 0);
+					flip_in(&r, h, start[j], l.width[j], into_j);
+					flip_in(&r, h, start[k], l.width[k], extra - into_j);
+				} else {
+					flip_in(&r, h, start[j], l.width[j], extra);
+				}
+				planted += base + extra <= dmax;
+				pos++;
+				/* The near miss: the same, but only need - 1 of
+				 * the slots inside their radius. */
+				h = s.hashes + pos * bytes;
+				memcpy(h, q, bytes);
+				for (unsigned t = 0; t < l.nslots; t++)
+					if (l.need == 1 || t != j)
+						flip_in(&r, h, start[t], l.width[t], l.radius[t] + 1);
+				pos++;
+			}
+		assert_int_equal(mih_build(s.hashes, NULL, n, bits, &s.blob, &s.blob_len), 0);
+		assert_int_equal(mih_open(s.blob, s.blob_len, s.hashes, n, bits, &s.m), 0);
+		layout_of(s.m, &l2);
+		assert_memory_equal(&l, &l2, sizeof(l));
+		/* Every planted hash within dmax is a hit (more are possible
+		 * by chance), and the index agrees with the linear scan, at
+		 * dmax and below it (narrower query radii). */
+		nh = check_same(s.m, &s, s.qs, nq, dmax);
+		assert_true(nh >= planted);
+		assert_true(planted >= l.nslots - 1);
+		for (unsigned d = 0; d < dmax; d++)
+			check_same(s.m, &s, s.qs, nq, d);
+		set_free(&s);
+	}
+}
+
 /* Many copies of a few hashes: huge buckets, many hits per query, and the
  * -ENOBUFS contract (the cap hits with the smallest positions). */
 static void test_duplicates_and_enobufs(void **state)
@@ -555,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_beyond_max_dist),
 		cmocka_unit_test(test_permutation),
 		cmocka_unit_test(test_small_n),
+		cmocka_unit_test(test_adversarial),
 		cmocka_unit_test(test_duplicates_and_enobufs),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_corrupt),
