@@ -124,8 +124,6 @@ void hwdb_out_hash_begin(struct hwdb_out *o);
 void hwdb_out_hash_end(struct hwdb_out *o, uint8_t digest[HWDB_DIGEST_BYTES]);
 /* Buffered write; an error is remembered and reported by finish. */
 void hwdb_out_write(struct hwdb_out *o, const void *p, size_t n);
-/* Zero bytes up to the next multiple of 8. */
-void hwdb_out_pad8(struct hwdb_out *o);
 /* Flush, fsync, rename over path, fsync the folder; frees o.  Returns 0 or
  * -errno with err set (the temp file is then removed). */
 int hwdb_out_finish(struct hwdb_out *o, const char *path, char *err,

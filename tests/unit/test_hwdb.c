@@ -375,6 +375,33 @@ static void test_match_limit(void **state)
 	hwdb_close(db);
 }
 
+/* db build puts every section on a 64-byte boundary (the format needs 8):
+ * the mapping is page-aligned, so no 32-byte hash straddles two cache
+ * lines and a candidate check reads one line.  Read from the file's own
+ * header and section table (docs/hwdb-format.md). */
+static void test_sections_aligned(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *b = NULL;
+	size_t len = 0;
+	uint32_t nmodels, nsec;
+
+	build_ok(&f->spec, f->path);
+	assert_int_equal(hw_read_file(f->path, 64u << 20, (void **)&b, &len), 0);
+	assert_true(len > 128);
+	memcpy(&nmodels, b + 44, 4);
+	memcpy(&nsec, b + 48, 4);
+	assert_true(nsec >= 4);
+	assert_true(128 + (size_t)nmodels * 48 + (size_t)nsec * 24 <= len);
+	for (uint32_t i = 0; i < nsec; i++) {
+		uint64_t off;
+		memcpy(&off, b + 128 + (size_t)nmodels * 48 + (size_t)i * 24 + 8, 8);
+		assert_true(off < len);
+		assert_int_equal(off % 64, 0);
+	}
+	free(b);
+}
+
 static void test_build_rejects(void **state)
 {
 	struct fixture *f = *state;
@@ -957,6 +984,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_match_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_match_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sections_aligned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reproducible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
