@@ -61,6 +61,21 @@ static bool valid(const struct receipt *r)
 	return r->kind == RECEIPT_KIND_HEARTBEAT && head_ok(r->reported_head);
 }
 
+void receipt_add_fields(json_object *o, const struct receipt *r)
+{
+	if (r->kind == RECEIPT_KIND_ALERT) {
+		json_object_object_add(o, "alert_id", json_object_new_string(r->alert_id));
+		json_object_object_add(o, "http_status", json_object_new_int((int)r->http_status));
+		json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
+	} else {
+		json_object_object_add(o, "reported_seq", json_object_new_uint64(r->reported_seq));
+		json_object_object_add(o, "reported_head",
+				       json_object_new_string(r->reported_head));
+		json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
+	}
+	json_object_object_add(o, "receiver", json_object_new_string(r->receiver));
+}
+
 int receipt_format(const struct receipt *r, char **ret, size_t *ret_len)
 {
 	json_object *o = NULL;
@@ -75,19 +90,9 @@ int receipt_format(const struct receipt *r, char **ret, size_t *ret_len)
 	if (!o)
 		goto out;
 	json_object_object_add(o, "v", json_object_new_int(RECEIPT_VERSION));
-	if (r->kind == RECEIPT_KIND_ALERT) {
-		json_object_object_add(o, "kind", json_object_new_string("alert"));
-		json_object_object_add(o, "alert_id", json_object_new_string(r->alert_id));
-		json_object_object_add(o, "http_status", json_object_new_int((int)r->http_status));
-		json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
-	} else {
-		json_object_object_add(o, "kind", json_object_new_string("heartbeat"));
-		json_object_object_add(o, "reported_seq", json_object_new_uint64(r->reported_seq));
-		json_object_object_add(o, "reported_head",
-				       json_object_new_string(r->reported_head));
-		json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
-	}
-	json_object_object_add(o, "receiver", json_object_new_string(r->receiver));
+	json_object_object_add(o, "kind", json_object_new_string(
+					      r->kind == RECEIPT_KIND_ALERT ? "alert" : "heartbeat"));
+	receipt_add_fields(o, r);
 	json_object_object_add(o, "time", json_object_new_string(r->time));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						      JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -54,6 +54,14 @@ struct receipt {
  * reader would refuse is ever written); -ENOMEM. */
 int receipt_format(const struct receipt *r, char **ret, size_t *ret_len);
 
+/* Add r's kind-specific members (alert: alert_id, http_status, outcome;
+ * heartbeat: reported_seq, reported_head, ok) and receiver to the JSON
+ * object o: the members a receipt file and the scanner's audit record of
+ * it share (each adds its own kind and time members).  r must be valid
+ * (receipt_format's rules; receipt_parse's output is). */
+struct json_object;
+void receipt_add_fields(struct json_object *o, const struct receipt *r);
+
 /* Parse text[0..len) strictly: one JSON object of the form above, at most
  * RECEIPT_MAX_BYTES, ids in the receiver's alphabet ([A-Za-z0-9._:@/+-],
  * at most 64 bytes), strings printable ASCII.  Unknown members are

@@ -268,19 +268,11 @@ int record_receipt(struct daemon *d, const struct receipt *rc)
 
 	if (!f)
 		return -ENOMEM;
+	receipt_add_fields(f, rc);
 	if (rc->kind == RECEIPT_KIND_ALERT) {
-		json_object_object_add(f, "alert_id", json_object_new_string(rc->alert_id));
-		json_object_object_add(f, "receiver", json_object_new_string(rc->receiver));
-		json_object_object_add(f, "http_status", json_object_new_int((int)rc->http_status));
-		json_object_object_add(f, "outcome", json_object_new_string(rc->outcome));
 		json_object_object_add(f, "delivered_at", json_object_new_string(rc->time));
 		r = record_append(d, "alert_delivered", f, true, NULL, NULL);
 	} else {
-		json_object_object_add(f, "reported_seq", json_object_new_uint64(rc->reported_seq));
-		json_object_object_add(f, "reported_head",
-				       json_object_new_string(rc->reported_head));
-		json_object_object_add(f, "receiver", json_object_new_string(rc->receiver));
-		json_object_object_add(f, "ok", json_object_new_boolean(rc->ok));
 		json_object_object_add(f, "sent_at", json_object_new_string(rc->time));
 		r = record_append(d, "heartbeat", f, false, NULL, NULL);
 	}
