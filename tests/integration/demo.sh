@@ -32,11 +32,18 @@ chmod 1777 "$T" "$T/tmp"
 
 # As root, run the demo as nobody: it must not need root.  make has nothing
 # to rebuild (the binaries are built by now), so nobody needs no write access
-# to the tree.
+# to the tree, only read access: a checkout inside a folder only root may
+# enter (mktemp -d makes them 0700) cannot be run as nobody, and the demo
+# then runs as root (the note says so).
 AS=()
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	make -s BUILD="$BUILD" all >/dev/null || fail "make all"
-	AS=(setpriv --reuid nobody --regid nogroup --clear-groups)
+	NOBODY=(setpriv --reuid nobody --regid nogroup --clear-groups)
+	if "${NOBODY[@]}" test -r "$PWD/Makefile" -a -x "$PWD/$BUILD/hashwatch"; then
+		AS=("${NOBODY[@]}")
+	else
+		echo "# nobody cannot read this checkout ($PWD): the demo runs as $(id -un)"
+	fi
 fi
 
 # run_demo COMMAND...: in its own session (so that every process it starts
