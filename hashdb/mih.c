@@ -1059,12 +1059,24 @@ static void plan_radii(struct qctx *c)
 /* The hash h, found through query v in slot s, is within d of query v.
  * Report it if (v, s) is the first pair that finds it.  (Rare: kept out
  * of line, away from the hot loops.) */
-static void hit_found(struct qctx *c, const uint8_t *h, uint32_t pos,
+static ALWAYS_INLINE void hit_found(struct qctx *c, const uint8_t *h, uint32_t pos,
 				    unsigned v, unsigned s, unsigned dv)
 {
 	const struct mih *m = c->m;
 	unsigned words = m->bits / 64, best = dv, bq = v;
 
+	/* Slot s must be the first within its radius (tested first: cheaper
+	 * than the other queries' distances, and a near hash is found by
+	 * most of the slots).  A FULL bucket also holds hashes outside slot
+	 * s's radius, which a later slot reports. */
+	for (unsigned t = 0; t <= s; t++) {
+		const struct mih_slot *sl = &m->slot[t];
+		bool within = c->rad[t] >= 0 &&
+			      popc32(slot_key(h, m->bytes, sl->start, sl->width) ^
+				     c->qkey[v][t]) <= (unsigned)c->rad[t];
+		if (within != (t == s))
+			return;
+	}
 	for (unsigned u = 0; u < c->nq; u++) {
 		unsigned du;
 		if (u == v)
@@ -1076,20 +1088,6 @@ static void hit_found(struct qctx *c, const uint8_t *h, uint32_t pos,
 			best = du;
 			bq = u;
 		}
-	}
-	for (unsigned t = 0; t <= s; t++) {
-		const struct mih_slot *sl = &m->slot[t];
-		unsigned sd;
-		if (c->rad[t] < 0)
-			continue;
-		sd = popc32(slot_key(h, m->bytes, sl->start, sl->width) ^ c->qkey[v][t]);
-		if (sd <= (unsigned)c->rad[t]) {
-			if (t == s)
-				break;
-			return;
-		}
-		if (t == s)
-			return;
 	}
 	hitbuf_add(&c->hb, pos, best, bq);
 }
@@ -1125,7 +1123,7 @@ static ALWAYS_INLINE void verify_words(struct qctx *c, unsigned s, const struct 
 		if (i + PF_CANDS < nc)
 			PREFETCH(hashes + (size_t)cd->id[i + PF_CANDS] * bytes);
 		dv = hamming(h, qw[cd->v[i]], words);
-		if (dv <= d)
+		if (__builtin_expect(dv <= d, 0))
 			hit_found(c, h, cd->id[i], cd->v[i], s, dv);
 	}
 }
