@@ -70,13 +70,15 @@ int mih_open(const void *blob, size_t blob_len, const uint8_t *hashes,
 /* mih_open with flags: MIH_OPEN_DIGESTED skips the two checksums, for a
  * caller that has just verified blob and hashes with a cryptographic
  * digest of its own (the list file's): the structural checks, which keep
- * every read in bounds, still run.  MIH_OPEN_NO_AVX512 keeps the view's
- * queries off the AVX-512 code, MIH_OPEN_NO_SIMD off all vector code
- * (AVX2 and AVX-512), even on a CPU that has them: the answers are the
- * same, only slower; for tests and benchmarks that check every path. */
+ * every read in bounds, still run.  MIH_OPEN_NO_VPOPCNT keeps the view's
+ * queries off the AVX-512 VPOPCNTQ candidate check, MIH_OPEN_NO_AVX512
+ * off all AVX-512 code, MIH_OPEN_NO_SIMD off all vector code (AVX2 and
+ * AVX-512), even on a CPU that has them: the answers are the same, only
+ * slower; for tests and benchmarks that check every path. */
 #define MIH_OPEN_DIGESTED 1u
 #define MIH_OPEN_NO_AVX512 2u
 #define MIH_OPEN_NO_SIMD 4u
+#define MIH_OPEN_NO_VPOPCNT 8u
 int mih_open_flags(const void *blob, size_t blob_len, const uint8_t *hashes,
 		   size_t n, unsigned bits, unsigned flags, struct mih **ret);
 void mih_close(struct mih *m);
