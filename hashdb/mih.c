@@ -1113,7 +1113,8 @@ struct cands {
 	uint8_t v[CAND_BATCH + CAND_SLACK];
 };
 
-/* Which filters the query may use; chosen once per query from the CPU. */
+/* Which filters the query may use; chosen once per query from the CPU.
+ * Ordered: each level has all the code of the one before it. */
 enum simd_level { SIMD_NONE, SIMD_AVX2, SIMD_AVX512, SIMD_AVX512VP };
 
 /* Verify a batch of candidates, prefetching PF_CANDS ahead: a steady
@@ -1162,7 +1163,8 @@ TARGET_AVX512VP static inline __m512i dist2_avx512vp(const uint8_t *h0, const ui
 /* verify_words for 256-bit hashes, two candidates per vector: fewer
  * instructions per candidate than four scalar popcounts (12% off the 10M
  * query in alternating runs), and a branch only for the rare pair that
- * holds a hit. */
+ * holds a hit.  An odd last candidate is paired with itself, its second
+ * lane masked off. */
 TARGET_AVX512VP static inline void verify_avx512vp(struct qctx *c, unsigned s,
 						   const struct cands *cd, size_t nc)
 {
@@ -1172,29 +1174,26 @@ TARGET_AVX512VP static inline void verify_avx512vp(struct qctx *c, unsigned s,
 
 	for (i = 0; i < nc && i < PF_CANDS; i++)
 		PREFETCH(hashes + (size_t)cd->id[i] * 32);
-	for (i = 0; i + 2 <= nc; i += 2) {
-		const uint8_t *h0 = hashes + (size_t)cd->id[i] * 32;
-		const uint8_t *h1 = hashes + (size_t)cd->id[i + 1] * 32;
+	for (i = 0; i < nc; i += 2) {
+		const size_t j = i + 1 < nc ? i + 1 : i;
+		const uint8_t *h[2] = { hashes + (size_t)cd->id[i] * 32,
+					hashes + (size_t)cd->id[j] * 32 };
+		__m512i dist;
 		__mmask8 pass;
 
 		for (size_t f = i + PF_CANDS; f < i + PF_CANDS + 2 && f < nc; f++)
 			PREFETCH(hashes + (size_t)cd->id[f] * 32);
-		pass = _mm512_cmple_epu64_mask(dist2_avx512vp(h0, h1, c->qw[cd->v[i]],
-							      c->qw[cd->v[i + 1]]), vd) & 0x11;
+		dist = dist2_avx512vp(h[0], h[1], c->qw[cd->v[i]], c->qw[cd->v[j]]);
+		pass = _mm512_cmple_epu64_mask(dist, vd) & (j > i ? 0x11 : 0x01);
 		if (__builtin_expect(pass != 0, 0)) {
-			if (pass & 0x01)
-				hit_found(c, h0, cd->id[i], cd->v[i], s,
-					  hamming(h0, c->qw[cd->v[i]], 4));
-			if (pass & 0x10)
-				hit_found(c, h1, cd->id[i + 1], cd->v[i + 1], s,
-					  hamming(h1, c->qw[cd->v[i + 1]], 4));
+			uint64_t dd[8];
+
+			_mm512_storeu_si512((void *)dd, dist);
+			for (unsigned k = 0; k < 2; k++)
+				if (pass & (1u << (4 * k)))
+					hit_found(c, h[k], cd->id[i + k], cd->v[i + k], s,
+						  (unsigned)dd[4 * k]);
 		}
-	}
-	if (i < nc) {
-		const uint8_t *h = hashes + (size_t)cd->id[i] * 32;
-		unsigned dv = hamming(h, c->qw[cd->v[i]], 4);
-		if (dv <= c->d)
-			hit_found(c, h, cd->id[i], cd->v[i], s, dv);
 	}
 }
 #endif
