@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "heartbeat.h"
 #include "log.h"
+#include "memfit.h"
 #include "notify.h"
 #include "policy.h"
 #include "record.h"
@@ -530,6 +531,22 @@ static int on_expand(sd_event_source *s, uint64_t usec, void *ud)
 
 /* ---- lists ---- */
 
+/* Warn when the lists do not fit in the service's memory limits: matches
+ * would then wait on the disk (memfit.h).  Without a cgroup v2 memory
+ * controller there is nothing to check. */
+static void check_memory(const struct daemon *d)
+{
+	struct memfit_limits l;
+	uint64_t need = MEMFIT_HEADROOM;
+	char msg[512];
+
+	for (size_t i = 0; i < d->lists.n; i++)
+		need += d->lists.v[i].size;
+	if (memfit_read("/proc/self/mountinfo", "/proc/self/cgroup", &l) == 0 &&
+	    memfit_short(need, &l, msg, sizeof(msg)))
+		log_warning("%s", msg);
+}
+
 static void on_list_report(void *ud, const struct list_report *rep)
 {
 	struct daemon *d = ud;
@@ -638,6 +655,7 @@ static void reload(struct daemon *d)
 	} else {
 		d->lists = nl;
 		lists_accept(nc, &d->lists);
+		check_memory(d);
 	}
 	if (nc->workers != d->cfg->workers)
 		log_notice("[limits] workers changes at the next restart (now %u)", d->cfg->workers);
@@ -758,6 +776,7 @@ static int start(struct daemon *d, char *err, size_t len)
 	if (r < 0)
 		return r;
 	lists_accept(d->cfg, &d->lists);
+	check_memory(d);
 	scan_models(d);
 	lists_tag(&d->lists, d->cfg, d->tag);
 	r = scancache_init(&d->cache, d->cfg->cache_entries, d->tag);

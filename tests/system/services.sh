@@ -144,4 +144,23 @@ fi
 in_root hashwatch audit verify /var/lib/hashwatch/audit.log >"$T/verify" 2>&1 ||
 	{ cat "$T/verify"; fail "hashwatch audit verify"; }
 pass "the audit log verifies"
+
+# --- lists that do not fit the memory limits are reported --------------------
+# The daemon needs ~256 MB besides its lists: with a drop-in setting
+# MemoryHigh=200M, the journal must say so after the restart, with the fix.
+cg=$(in_root systemctl show -P ControlGroup hashwatchd)
+if in_root test -f "/sys/fs/cgroup$cg/memory.high"; then
+	in_root mkdir -p /etc/systemd/system/hashwatchd.service.d
+	in_root_sh 'printf "[Service]\nMemoryHigh=200M\n" >/etc/systemd/system/hashwatchd.service.d/memory.conf'
+	in_root systemctl daemon-reload
+	in_root systemctl restart hashwatchd || fail "hashwatchd did not restart with MemoryHigh=200M"
+	wait_until 30 "journalctl -u hashwatchd --no-pager -o cat | grep -q \"service's MemoryHigh is 200 MiB\"" ||
+		fail "no memory warning in the journal with MemoryHigh=200M"
+	pass "with MemoryHigh=200M the journal says: $(in_root journalctl -u hashwatchd --no-pager -o cat |
+		grep -o "the lists and the scanner need.*MemoryHigh=[0-9]*M" | tail -1)"
+	in_root rm /etc/systemd/system/hashwatchd.service.d/memory.conf
+	in_root systemctl daemon-reload
+else
+	note "SKIP the memory-limit warning: hashwatchd has no cgroup v2 memory controller in this root ($cg)"
+fi
 echo "PASS"
