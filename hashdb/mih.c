@@ -78,9 +78,12 @@
 #define MIH_MAX_MASKS 4096 /* coarse buckets visited per slot and query */
 
 /* Query pipeline sizes: seeks handled per batch, candidates buffered
- * before verification, and how far ahead each stage prefetches. */
-#define SEEK_BATCH 256 /* at most 65536: a visit's index is kept in 16 bits */
-#define CAND_BATCH 512
+ * before verification, and how far ahead each stage prefetches.  Each
+ * batch starts with its first visits' and candidates' memory not yet
+ * asked for; 1024 and 2048 (from 256 and 512) took 2-3% off the 10M
+ * query in alternating runs, for ~35 kB of stack. */
+#define SEEK_BATCH 1024 /* at most 65536: a visit's index is kept in 16 bits */
+#define CAND_BATCH 2048
 #define PF_OFFSETS 24
 #define PF_BUCKETS 16
 #define PF_RUN_MAX 16
