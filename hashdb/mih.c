@@ -138,6 +138,12 @@ struct mih_slot {
 	const uint32_t *ids;     /* FULL ids */
 	bool search;             /* find exact fine keys by interpolation */
 	uint32_t *masks;         /* coarse XOR masks, by popcount */
+	/* PACKED: the offsets again, in half the bytes (every visit reads two
+	 * of them, and they mostly miss the cache): bucket b starts at
+	 * group[b >> gshift] + rel[b]. */
+	uint32_t *group;
+	uint16_t *rel;
+	unsigned gshift;
 	uint32_t nmasks[MIH_MAX_RADIUS + 1]; /* masks of popcount <= k */
 };
 
@@ -721,6 +727,33 @@ static bool monotone(const uint32_t *a, size_t n)
 	return !bad;
 }
 
+/* The 16-bit offsets: steps from every 2^gshift-th offset, at the largest
+ * gshift <= REL_GROUP_SHIFT where every step fits (at 0 all steps are 0).
+ * 1-3% off the 10M query in alternating runs, for ~0.15 B per entry. */
+#define REL_GROUP_SHIFT 6
+static int rel_make(struct mih_slot *sl, size_t nb)
+{
+	unsigned g = REL_GROUP_SHIFT;
+
+	for (; g > 0; g--) {
+		bool fits = true;
+		for (size_t b = 0; b <= nb && fits; b++)
+			fits = sl->offsets[b] - sl->offsets[b >> g << g] <= UINT16_MAX;
+		if (fits)
+			break;
+	}
+	sl->gshift = g;
+	sl->group = malloc(((nb >> g) + 1) * sizeof(*sl->group));
+	sl->rel = malloc((nb + 1) * sizeof(*sl->rel));
+	if (!sl->group || !sl->rel)
+		return -ENOMEM;
+	for (size_t k = 0; k <= nb >> g; k++)
+		sl->group[k] = sl->offsets[k << g];
+	for (size_t b = 0; b <= nb; b++)
+		sl->rel[b] = (uint16_t)(sl->offsets[b] - sl->group[b >> g]);
+	return 0;
+}
+
 static int slot_open(struct mih *m, struct mih_slot *sl, const struct blob_slot *bs,
 		     const uint8_t *blob)
 {
@@ -747,6 +780,11 @@ static int slot_open(struct mih *m, struct mih_slot *sl, const struct blob_slot 
 	/* Every id must name a hash (n == 0 has no entries to check). */
 	if (m->n > 0 && max_masked(ids, m->n, idmask) >= m->n)
 		return -EBADMSG;
+	if (m->mode == MIH_MODE_PACKED) {
+		int r = rel_make(sl, nb);
+		if (r < 0)
+			return r;
+	}
 	return masks_make(sl);
 }
 
@@ -841,8 +879,11 @@ void mih_close(struct mih *m)
 {
 	if (!m)
 		return;
-	for (unsigned s = 0; s < MIH_MAX_SLOTS; s++)
+	for (unsigned s = 0; s < MIH_MAX_SLOTS; s++) {
 		free(m->slot[s].masks);
+		free(m->slot[s].group);
+		free(m->slot[s].rel);
+	}
 	free(m);
 }
 
@@ -1463,7 +1504,9 @@ static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, enum simd_leve
 {
 	const struct mih *m = c->m;
 	const struct mih_slot *sl = &m->slot[s];
-	const uint32_t *const offsets = sl->offsets, *const packed = sl->packed;
+	const uint32_t *const group = sl->group, *const packed = sl->packed;
+	const uint16_t *const rel = sl->rel;
+	const unsigned gshift = sl->gshift;
 	const uint32_t *const masks = sl->masks;
 	const bool search = sl->search;
 	const unsigned fine = sl->fine, idbits = m->idbits, nq = c->nq;
@@ -1501,9 +1544,9 @@ static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, enum simd_leve
 			uint32_t l, h;
 
 			if (j + PF_OFFSETS < cnt)
-				PREFETCH(&offsets[bucket[j + PF_OFFSETS]]);
-			l = lo[j] = offsets[bucket[j]];
-			h = hi[j] = offsets[bucket[j] + 1];
+				PREFETCH(&rel[bucket[j + PF_OFFSETS]]);
+			l = lo[j] = group[bucket[j] >> gshift] + rel[bucket[j]];
+			h = hi[j] = group[(bucket[j] + 1) >> gshift] + rel[bucket[j] + 1];
 			win[j] = NULL;
 			if (search && rems[j] == 0 && h - l > WINDOW) {
 				/* The two aligned lines whose middle is nearest

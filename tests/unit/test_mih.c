@@ -34,7 +34,7 @@ struct set {
 	struct mih *m;
 };
 
-static void set_make(struct set *s, uint64_t seed, size_t n, unsigned bits, unsigned nq,
+static void set_fill(struct set *s, uint64_t seed, size_t n, unsigned bits, unsigned nq,
 		     size_t nimg)
 {
 	struct rng r = { .s = seed };
@@ -66,10 +66,23 @@ static void set_make(struct set *s, uint64_t seed, size_t n, unsigned bits, unsi
 			flip_bits(&r, s->qs + (img * nq + (img + k) % nq) * bytes,
 				  s->hashes + pos * bytes, bits, k);
 		}
-	memcpy(s->orig, s->hashes, n * bytes);
-	assert_int_equal(mih_build(s->hashes, s->payload, n, bits, &s->blob, &s->blob_len), 0);
+}
+
+/* Index the set's hashes (keeping a copy of them as they were). */
+static void set_build(struct set *s)
+{
+	memcpy(s->orig, s->hashes, s->n * (s->bits / 8));
+	assert_int_equal(mih_build(s->hashes, s->payload, s->n, s->bits, &s->blob, &s->blob_len),
+			 0);
 	assert_int_equal(s->blob_len % 8, 0);
-	assert_int_equal(mih_open(s->blob, s->blob_len, s->hashes, n, bits, &s->m), 0);
+	assert_int_equal(mih_open(s->blob, s->blob_len, s->hashes, s->n, s->bits, &s->m), 0);
+}
+
+static void set_make(struct set *s, uint64_t seed, size_t n, unsigned bits, unsigned nq,
+		     size_t nimg)
+{
+	set_fill(s, seed, n, bits, nq, nimg);
+	set_build(s);
 }
 
 static void set_free(struct set *s)
@@ -186,6 +199,27 @@ static void test_64_exact(void **state)
 
 /* Beyond the index's design distance the answer comes from a linear scan:
  * still exact. */
+/* Crowded buckets: with the first 32 bits of every hash and query zero,
+ * the first slot puts all 100k entries in one bucket, so the query's
+ * 16-bit offsets must fall back to smaller groups (down to one bucket
+ * each); answers must still equal the linear scan's. */
+static void test_crowded_buckets(void **state)
+{
+	static const unsigned dists[] = { 0, 10, 31 };
+	struct set s;
+	(void)state;
+
+	set_fill(&s, 91, 100000, 256, 8, 6);
+	for (size_t i = 0; i < s.n; i++)
+		memset(s.hashes + i * 32, 0, 4);
+	for (size_t i = 0; i < s.nimg * s.nq; i++)
+		memset(s.qs + i * 32, 0, 4);
+	set_build(&s);
+	check_set(&s, dists, sizeof(dists) / sizeof(dists[0]));
+	check_narrow_paths(&s, dists, sizeof(dists) / sizeof(dists[0]));
+	set_free(&s);
+}
+
 static void test_beyond_max_dist(void **state)
 {
 	struct set s;
@@ -701,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_pdq_exact),
 		cmocka_unit_test(test_64_exact),
 		cmocka_unit_test(test_beyond_max_dist),
+		cmocka_unit_test(test_crowded_buckets),
 		cmocka_unit_test(test_permutation),
 		cmocka_unit_test(test_small_n),
 		cmocka_unit_test(test_adversarial),
