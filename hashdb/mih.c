@@ -49,6 +49,24 @@
  * single three-stage pipeline for the exact visits.  What did pay was
  * fewer instructions per candidate (VPOPCNTQ, two to a vector).
  *
+ * Session 5, with each part of a 530 us query replaced by loads of cached
+ * memory in turn: verification ~220 us, window memory ~70, bucket-scan
+ * memory ~60, offset lookups ~25, and ~160 us left with all memory
+ * cached.  What paid was removing waits nothing had fetched ahead: the
+ * ~3% of windows that miss part of their run scanned at the end of the
+ * batch, only on the side the run goes on, prefetched (5%); batches 4x
+ * longer, so fewer of their starts (2-3%); 16-bit offsets (1-3%).  All in
+ * ~10% (same process, same list, alternating with session 4's code).
+ * What did not pay, measured the same way: prefetching candidates as they
+ * are found and verifying them a fixed distance behind (8-13% slower),
+ * one-line windows with the neighbour line fetched on a miss (as fast,
+ * though 7k fewer lines per image: a line in a page already walked costs
+ * little), finer offset tables for exact lookups (25% slower: the tables
+ * miss), all scans of a slot before its windows (5% slower), other
+ * prefetch distances, other coarse widths, and 2 MB pages (from 25%
+ * faster to 10% slower on this VM within an hour: it depends on how the
+ * host backs the guest's memory at the time).
+ *
  * Each stored hash is reported once without any dedup table: a hit found
  * through query v and slot s is reported only if v is the first query
  * within max_dist of it and s the first slot where it is within that
