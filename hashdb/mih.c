@@ -1619,8 +1619,8 @@ static ALWAYS_INLINE void slot_packed(struct qctx *c, unsigned s, enum simd_leve
 		for (size_t k = 0; k < nlater; k++) {
 			size_t j = later[k];
 
-			nc = scan_run(c, s, simd, packed, lo[j], hi[j], qfine[vs[j]], fm, idmask, rems[j],
-				      vs[j], &cd, nc);
+			nc = scan_run(c, s, simd, packed, lo[j], hi[j], qfine[vs[j]], fm, idmask,
+				      rems[j], vs[j], &cd, nc);
 		}
 	}
 	verify_packed(c, s, simd, &cd, nc);

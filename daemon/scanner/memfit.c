@@ -99,14 +99,16 @@ bool memfit_short(uint64_t need, const struct memfit_limits *l, char *msg, size_
 {
 	bool high = l->high != MEMFIT_NONE && need > l->high;
 	bool max = l->max != MEMFIT_NONE && need > l->max;
-	uint64_t mib = ((need + ((uint64_t)64 << 20) - 1) >> 20) & ~(uint64_t)63; /* MiB, up to 64 */
+	/* need in MiB, rounded up to a multiple of 64 */
+	uint64_t mib = ((need + ((uint64_t)64 << 20) - 1) >> 20) & ~(uint64_t)63;
 	char limits[128], fix[128];
 
 	if (!high && !max)
 		return false;
 	if (high && max) {
-		snprintf(limits, sizeof(limits), "MemoryHigh is %" PRIu64 " MiB and MemoryMax %" PRIu64 " MiB",
-			 l->high >> 20, l->max >> 20);
+		snprintf(limits, sizeof(limits),
+			 "MemoryHigh is %" PRIu64 " MiB and MemoryMax %" PRIu64 " MiB", l->high >> 20,
+			 l->max >> 20);
 		snprintf(fix, sizeof(fix), "MemoryHigh=%" PRIu64 "M MemoryMax=%" PRIu64 "M", mib,
 			 mib + 512);
 	} else if (high) {
