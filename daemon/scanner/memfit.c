@@ -107,8 +107,8 @@ bool memfit_short(uint64_t need, const struct memfit_limits *l, char *msg, size_
 		return false;
 	if (high && max) {
 		snprintf(limits, sizeof(limits),
-			 "MemoryHigh is %" PRIu64 " MiB and MemoryMax %" PRIu64 " MiB", l->high >> 20,
-			 l->max >> 20);
+			 "MemoryHigh is %" PRIu64 " MiB and MemoryMax %" PRIu64 " MiB",
+			 l->high >> 20, l->max >> 20);
 		snprintf(fix, sizeof(fix), "MemoryHigh=%" PRIu64 "M MemoryMax=%" PRIu64 "M", mib,
 			 mib + 512);
 	} else if (high) {
