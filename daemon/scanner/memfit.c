@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "memfit.h"
 
 /* The first line of a file that `take` accepts: take returns -ENOENT to
@@ -56,28 +57,24 @@ static int take_cgroup2_path(char *line, char *out, size_t len)
 /* A memory.high or memory.max file: a byte count or "max". */
 static int read_limit(const char *path, uint64_t *ret)
 {
-	FILE *f = fopen(path, "re");
-	char buf[64], *end;
+	char *buf, *end;
+	size_t len;
 	unsigned long long v;
+	int r = hw_read_file(path, 64, (void **)&buf, &len);
 
-	if (!f)
-		return errno == ENOENT ? -ENOENT : -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EBADMSG;
-	}
-	fclose(f);
+	if (r < 0)
+		return r == -EFBIG ? -EBADMSG : r;
 	buf[strcspn(buf, "\n")] = '\0';
-	if (strcmp(buf, "max") == 0) {
-		*ret = MEMFIT_NONE;
-		return 0;
-	}
 	errno = 0;
 	v = strtoull(buf, &end, 10);
-	if (errno || end == buf || *end || buf[0] == '-')
-		return -EBADMSG;
-	*ret = v;
-	return 0;
+	if (strcmp(buf, "max") == 0)
+		*ret = MEMFIT_NONE;
+	else if (errno || end == buf || *end || buf[0] == '-')
+		r = -EBADMSG;
+	else
+		*ret = v;
+	free(buf);
+	return r;
 }
 
 int memfit_read(const char *mountinfo, const char *cgroup, struct memfit_limits *ret)
