@@ -197,8 +197,6 @@ static void test_64_exact(void **state)
 	exact_case(4, 64, 8, 100, d, 1, 1);
 }
 
-/* Beyond the index's design distance the answer comes from a linear scan:
- * still exact. */
 /* Crowded buckets: with the first 32 bits of every hash and query zero,
  * the first slot puts all 100k entries in one bucket, so the query's
  * 16-bit offsets must fall back to smaller groups (down to one bucket
@@ -220,6 +218,8 @@ static void test_crowded_buckets(void **state)
 	set_free(&s);
 }
 
+/* Beyond the index's design distance the answer comes from a linear scan:
+ * still exact. */
 static void test_beyond_max_dist(void **state)
 {
 	struct set s;
