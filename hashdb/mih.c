@@ -67,6 +67,26 @@
  * faster to 10% slower on this VM within an hour: it depends on how the
  * host backs the guest's memory at the time).
  *
+ * Session 6 tried filter bytes (branch s6-filter): each entry of slots
+ * 1..k also holds 8 bits of its hash's key in the next slot, and a
+ * candidate found with slot distance d_s is dropped unless d_s plus the
+ * filter bits' distance is at most rad_s + rad_next + 1.  That is exact
+ * by the pigeonring principle (Qin & Xiao, ICDE 2019: some slot starts a
+ * cyclic run of slots over which every partial sum of d_t - (rad_t + 1)
+ * is negative), and it halves the candidates (21k to 10-12k per image at
+ * 10M).  It did not pay: verification time fell only 17% (the remaining
+ * candidates cost more each), and the filter bytes cost either extra lines
+ * per visit (64-entry blocks with a filter line: 6-28% slower; 80-byte
+ * groups: 0-7% slower) or wider lines (12 entries and their filter bytes
+ * to a line, 8 of 10 slots within the size budget: 7-76% slower on seven
+ * fresh copies of the two lists, though 5-9% faster on the first pair).
+ * Filter bytes read only by bucket scans, from a separate array, were 4%
+ * faster on the same list (in-process), for 10 bytes per entry: not worth
+ * the size budget.  Measuring format changes here needs many copies of
+ * each list: two copies of one list in one process differed by up to 42%,
+ * and the same list in separate processes by 2x (host contention), so
+ * only same-list, same-process alternation resolves a few percent.
+ *
  * Each stored hash is reported once without any dedup table: a hit found
  * through query v and slot s is reported only if v is the first query
  * within max_dist of it and s the first slot where it is within that
