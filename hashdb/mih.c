@@ -77,9 +77,10 @@
  * 10M).  It did not pay: verification time fell only 17% (the remaining
  * candidates cost more each), and the filter bytes cost either extra lines
  * per visit (64-entry blocks with a filter line: 6-28% slower; 80-byte
- * groups: 0-7% slower) or wider lines (12 entries and their filter bytes
- * to a line, 8 of 10 slots within the size budget: 7-76% slower on seven
- * fresh copies of the two lists, though 5-9% faster on the first pair).
+ * groups: 5% faster to 11% slower) or wider lines (12 entries and their
+ * filter bytes to a line, 8 of 10 slots within the size budget: 7-76%
+ * slower on eleven pairs of fresh copies of the two lists, though 5-9%
+ * faster on the first pair).
  * Filter bytes read only by bucket scans, from a separate array, were 4%
  * faster on the same list (in-process), for 10 bytes per entry: not worth
  * the size budget.  Measuring format changes here needs many copies of
