@@ -131,7 +131,7 @@ static void build_argv(struct pool *p)
 	static char opencv[] = "--worker-opencv";
 	size_t n = 0;
 
-	while (p->o.argv[n] && n < sizeof(p->argv) / sizeof(p->argv[0]) - 4) {
+	while (n < sizeof(p->argv) / sizeof(p->argv[0]) - 4 && p->o.argv[n]) {
 		p->argv[n] = p->o.argv[n];
 		n++;
 	}
