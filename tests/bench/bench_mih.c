@@ -15,7 +15,9 @@
  * run on 4 kB page-cache pages like the daemon's.  For PDQ it also prints
  * what one random read costs in the hashes and in a slot-sized part of the
  * index (the floor under the query: ~25k random pages per image at 10M),
- * and the query time without the AVX-512 filters, without VPOPCNTQ and
+ * the index's mean by fifth of the images with the floor in the hashes
+ * measured again before each fifth (the host's state drifts within a
+ * run), and the query time without the AVX-512 filters, without VPOPCNTQ and
  * (from 1M) with the list on 2 MB pages, each on the same queries and
  * answers.
  *
@@ -112,6 +114,28 @@ static void print_times(const char *what, double *tm, double *tl, size_t nimg, s
 	printf("    %s: index mean %7.1f us p99 %7.1f us | linear mean %6.2f ms p99 %6.2f ms"
 	       " | mean ratio %.0fx\n", what, sm.mean * 1e6, sm.p99 * 1e6, sl.mean * 1e3,
 	       sl.p99 * 1e3, sm.mean > 0 ? sl.mean / sm.mean : 0);
+}
+
+/* The index's mean by fifth of the images (in the order they ran),
+ * beside the random-read floor measured right before each: whether the
+ * host's state changed during the run, and how the query time follows
+ * the floor. */
+static void fifth_means(const double *cm, size_t fifth, double ret_us[5])
+{
+	for (size_t k = 0; k < 5; k++) {
+		double sum = 0;
+		for (size_t i = 0; i < fifth; i++)
+			sum += cm[k * fifth + i];
+		ret_us[k] = fifth ? sum / (double)fifth * 1e6 : 0;
+	}
+}
+
+static void print_fifths(const double us[5], const double floor_ns[5])
+{
+	printf("    cpu : index mean by fifth of the images: %.0f %.0f %.0f %.0f %.0f us; "
+	       "random-read floor in the hashes before each: %.1f %.1f %.1f %.1f %.1f ns\n",
+	       us[0], us[1], us[2], us[3], us[4], floor_ns[0], floor_ns[1], floor_ns[2],
+	       floor_ns[3], floor_ns[4]);
 }
 
 static long status_kb(const char *path, const char *key)
@@ -281,6 +305,8 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 	size_t mismatches = 0, total_hits = 0;
 	struct stats narrow = { 0, 0 }, novp = { 0, 0 };
 	long narrow_diff = 0, novp_diff = 0;
+	size_t fifth = nimg / 5;
+	double floor_ns[5] = { 0 }, fifth_us[5] = { 0 };
 	int fd = -1, rc = 2, r;
 
 	hashes = malloc(n * bytes);
@@ -376,7 +402,7 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 		 * verified) and in a slot-sized part of the index (where
 		 * buckets are visited): the floor under the query's time. */
 		size_t slot_len = n * 4 < blob_len ? n * 4 : blob_len; /* one slot's entries */
-		double h_ns = random_read_ns(map, n * bytes, &rng);
+		double h_ns = floor_ns[0] = random_read_ns(map, n * bytes, &rng);
 		double s_ns = random_read_ns(map + off_blob, slot_len, &rng);
 		printf("  random 64-byte reads, 16 prefetched ahead: %.1f ns each in the %.0f MB of "
 		       "hashes, %.1f ns in %.1f MB of the index\n",
@@ -390,6 +416,10 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 	for (size_t img = 0; img < nimg; img++) {
 		size_t n1 = 0;
 
+		/* The host's state drifts within a run: the random-read floor
+		 * again before each fifth of the images (it takes ~2 ms). */
+		if (bits == 256 && fifth > 0 && img > 0 && img % fifth == 0 && img / fifth < 5)
+			floor_ns[img / fifth] = random_read_ns(map, n * bytes, &rng);
 		t0 = now_s();
 		c0 = cpu_s();
 		(void)mih_query(m, qs + img * nq * bytes, nq, d, h1, HIT_CAP, &n1);
@@ -423,8 +453,11 @@ static int bench_one(size_t n, unsigned bits, const struct config *cfg)
 	}
 	printf("  per image query (%u quer%s, d <= %u; %zu images, linear on %zu):\n",
 	       nq, nq > 1 ? "ies" : "y", d, nimg, nlin);
+	fifth_means(cm, fifth, fifth_us); /* before print_times sorts cm */
 	print_times("wall", tm, tl, nimg, nlin);
 	print_times("cpu ", cm, cl, nimg, nlin);
+	if (bits == 256 && fifth > 0)
+		print_fifths(fifth_us, floor_ns);
 	if (nq == 1 && nimg >= 8) {
 		/* 64-bit lists may be checked in all 8 orientations too:
 		 * groups of 8 images' queries as one call. */
