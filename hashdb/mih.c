@@ -103,13 +103,14 @@
  * against itself: median ratio 1.000 and 1.002, quartiles within 4%).
  * Nothing paid: the tuning constants here are at their optimum
  * (SEEK_BATCH 2048: 1.013; PF_BUCKETS 12 or 24: 1.050, 1.002; PF_CANDS
- * 24 or 48: 1.011, 0.999; CAND_BATCH 4096: 0.998), and so were the
- * window's left/right checks done on the loaded vectors (1.011), the
- * window's first line prefetched also from the offsets loop (1.009),
- * and candidates checked first on a 16-byte half of each hash kept in a
- * 160 MB array of its own (0.99-1.01; a random read there costs 7.6 ns
- * against 8.9 in the 320 MB of whole hashes, yet the query did not
- * change).  Timer samples put 52% of the visit loop's time on the
+ * 24 or 48: 1.011, 0.999; CAND_BATCH 4096: 0.998), and neither the
+ * window's left/right checks done on the loaded vectors (1.011) nor the
+ * window's first line prefetched also from the offsets loop (1.009)
+ * paid.  Nor did candidates checked first on a 16-byte half of each hash
+ * kept in a 160 MB array of its own (0.99-1.01 in two runs of 8 rounds
+ * of 500 images, against a whole copy and against the mapped list; a
+ * random read there costs 7.6 ns against 8.9 in the 320 MB of whole
+ * hashes, yet the query did not change).  Timer samples put 52% of the visit loop's time on the
  * instruction after a window's first prefetch.  Separate runs of the
  * same code on fresh copies of the 10M list, 16 runs over 90 minutes:
  * median 583 us, 494-944 us and one at 1252 us while the host was busy;
